@@ -1,0 +1,489 @@
+"""The scenario: its schema, YAML loading with ``extends:``, and errors that name file and line.
+
+>>> s = load_scenario("baseline")
+>>> s.name, s.horizon.start, s.horizon.end
+('baseline', 2020, 2035)
+
+A scenario file may start with ``extends: NAME`` (a scenario in the same folder,
+or a path relative to the file); the child overrides only what it names.
+Mappings merge key by key; a series is replaced whole.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from .fields import (AnySeries, Count, CountSeries, DataFile, PositiveSeries, Rate, RateSeries,
+                     Strict, Text, Year)
+
+from .series import Series
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO_DIR = ROOT / "scenarios"
+DATA_DIR = ROOT / "data"
+
+# The default inputs (survival table, migration profile) describe Jilin around 2020;
+# a projection beyond 2050 would rest on them for 30+ years, which they cannot carry.
+LAST_YEAR_COVERED = 2050
+
+
+# ---------------------------------------------------------------------------- errors
+class ScenarioError(Exception):
+    """A scenario that cannot be used: says which file, line and key, and what to do."""
+
+    def __init__(self, message: str, *, file: str | Path | None = None, line: int | None = None,
+                 key: str | None = None, hint: str | None = None):
+        self.message, self.file, self.line, self.key, self.hint = message, file, line, key, hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = _display_path(self.file)
+            if self.line is not None:
+                where += f":{self.line}"
+            where += ": "
+        key = f"{self.key}: " if self.key else ""
+        text = f"{where}{key}{self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+def _display_path(path: str | Path) -> str:
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(p)
+
+
+class Horizon(Strict):
+    start: Year = 2020
+    end: Year = 2035
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.end <= self.start:
+            raise ValueError(f"horizon end ({self.end}) must be after its start ({self.start})")
+        if self.end > LAST_YEAR_COVERED:
+            raise ValueError(f"horizon end {self.end} is beyond {LAST_YEAR_COVERED}, "
+                             "the last year the default inputs are meant to carry")
+        return self
+
+
+class Note(Strict):
+    """A remark the scenario carries with it, e.g. which of two conflicting sources it uses."""
+    about: str
+    text: str
+    source: str | None = None
+
+
+# ------------------------------------------------------------------- population
+class Population(Strict):
+    base: DataFile = Field(description="CSV in data/: age (0-100), persons, for the base year")
+    base_year: Year
+    births: CountSeries
+    mortality: DataFile = Field(description="CSV in data/: age, qx (probability of dying within the year)")
+    mortality_scale: PositiveSeries = Series.constant(1.0)
+    net_migration: AnySeries = Field(description="persons a year, negative for net out-migration")
+    migration_profile: DataFile = Field(description="CSV in data/: age, share (relative migration rate by age)")
+
+
+# --------------------------------------------------------------------- students
+RateOrGrades = Union[RateSeries, list[RateSeries]]
+
+
+class LevelFlow(Strict):
+    """Per-grade repetition and dropout; promotion is what remains (1 − repetition − dropout)."""
+    repetition: RateOrGrades = Series.constant(0.0)
+    dropout: RateOrGrades = Series.constant(0.0)
+
+
+class Flows(Strict):
+    primary: LevelFlow = LevelFlow()
+    junior: LevelFlow = LevelFlow()
+    senior_general: LevelFlow = LevelFlow()
+    secondary_vocational: LevelFlow = LevelFlow()
+    higher_vocational: LevelFlow = LevelFlow()
+    undergraduate: LevelFlow = LevelFlow()
+
+    @model_validator(mode="after")
+    def _per_grade(self):
+        from .cohort import LEVELS
+        for lv in LEVELS:
+            flow = getattr(self, lv.name)
+            for what in ("repetition", "dropout"):
+                v = getattr(flow, what)
+                if isinstance(v, list) and len(v) != lv.grades:
+                    raise ValueError(f"{lv.name}.{what} lists {len(v)} grades; {lv.name} has {lv.grades} "
+                                     "(give one value for all grades, or one per grade)")
+            rep, drop = _as_list(flow.repetition, lv.grades), _as_list(flow.dropout, lv.grades)
+            for g, (r, d) in enumerate(zip(rep, drop)):
+                if r.values.max() + d.values.max() > 1 + 1e-9:
+                    raise ValueError(f"{lv.name} grade {g + 1}: repetition + dropout exceed 1, "
+                                     "leaving no one to be promoted")
+        return self
+
+
+def _as_list(v, n: int) -> list:
+    return v if isinstance(v, list) else [v] * n
+
+
+class Transitions(Strict):
+    primary_to_junior: RateSeries
+    junior_to_upper_secondary: RateSeries
+    vocational_share: RateSeries = Field(description="share of upper-secondary entrants who enter 中职")
+    senior_to_undergraduate: RateSeries
+    senior_to_higher_vocational: RateSeries
+    vocational_to_higher_vocational: RateSeries
+    higher_vocational_to_undergraduate: RateSeries = Series.constant(0.0)
+
+    @model_validator(mode="after")
+    def _shares(self):
+        total = self.senior_to_undergraduate.values.max() + self.senior_to_higher_vocational.values.max()
+        if total > 1 + 1e-9:
+            raise ValueError("senior_to_undergraduate + senior_to_higher_vocational exceed 1 "
+                             f"({total:g}): a graduate enters one programme at most")
+        return self
+
+
+class Preschool(Strict):
+    enrolment_rate: dict[Literal[3, 4, 5], RateSeries] = Field(
+        description="children enrolled per child of that age (ages 3, 4, 5)")
+
+    @model_validator(mode="after")
+    def _all_ages(self):
+        missing = {3, 4, 5} - set(self.enrolment_rate)
+        if missing:
+            raise ValueError(f"enrolment_rate needs ages 3, 4 and 5; missing {sorted(missing)}")
+        return self
+
+
+class BaseEnrolment(Strict):
+    """Observed base-year stocks from which the grade-by-grade stock is laid out."""
+    primary_ner: Rate
+    junior_ner: Rate
+    senior_general: Count
+    secondary_vocational: Count
+
+
+class Students(Strict):
+    preschool: Preschool
+    primary_entry_rate: RateSeries = Field(description="share of 6-year-olds entering grade 1")
+    flows: Flows = Flows()
+    transitions: Transitions
+    base: BaseEnrolment
+
+
+# ------------------------------------------------------------------- attainment
+class Attainment(Strict):
+    base: DataFile = Field(description="CSV in data/: age (6-59) and persons by highest level completed")
+    years: dict[Literal["none", "primary", "junior", "senior", "junior_college", "bachelor"],
+                Annotated[float, Field(ge=0, le=25)]] = {
+        "none": 0, "primary": 6, "junior": 9, "senior": 12, "junior_college": 15, "bachelor": 16}
+
+
+# --------------------------------------------------------------------- scenario
+class Scenario(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    title: Text
+    description: Text
+    horizon: Horizon = Horizon()
+    seed: Annotated[int, Field(ge=0)] = 0
+    draws: Annotated[int, Field(ge=1)] = 1
+    notes: list[Note] = []
+    population: Population
+    students: Students
+    attainment: Attainment
+
+    @model_validator(mode="after")
+    def _base_year(self):
+        if self.population.base_year != self.horizon.start:
+            raise ValueError(
+                f"horizon start {self.horizon.start} is not the base population's year "
+                f"{self.population.base_year}: the data cover {self.population.base_year} onwards")
+        return self
+
+    @property
+    def years(self):
+        import numpy as np
+        return np.arange(self.horizon.start, self.horizon.end + 1)
+
+
+# ---------------------------------------------------------------------- loading
+@dataclass
+class Loaded:
+    """A scenario with where each of its keys was written."""
+    scenario: Scenario
+    path: Path
+    chain: list[Path]                     # the file and every file it extends, child first
+    origins: dict[tuple, tuple[Path, int]] = field(default_factory=dict)
+    raw: dict = field(default_factory=dict)
+
+    def resolved(self) -> dict:
+        """The merged scenario with every default spelled out, as plain data."""
+        return self.scenario.model_dump(mode="python")
+
+    def digest(self, extra_files: list[Path] = ()) -> str:
+        """A hash of the resolved scenario and the data files it reads."""
+        h = hashlib.sha256(json.dumps(_str_keys(self.resolved()), sort_keys=True, default=str).encode())
+        for f in sorted(extra_files):
+            h.update(f.name.encode())
+            h.update(Path(f).read_bytes())
+        return h.hexdigest()
+
+
+def _str_keys(x):
+    if isinstance(x, dict):
+        return {str(k): _str_keys(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_str_keys(v) for v in x]
+    return x
+
+
+def find_scenario(ref: str | Path, relative_to: Path | None = None) -> Path:
+    """A scenario reference (a path, or a name in ``scenarios/``) → its file."""
+    ref = str(ref)
+    candidates = []
+    base = relative_to if relative_to is not None else Path.cwd()
+    p = Path(ref)
+    candidates.append(p if p.is_absolute() else base / p)
+    if not ref.endswith((".yaml", ".yml")):
+        candidates.append(base / f"{ref}.yaml")
+        candidates.append(SCENARIO_DIR / f"{ref}.yaml")
+    for c in candidates:
+        if c.is_file():
+            return c.resolve()
+    known = sorted(f.stem for f in SCENARIO_DIR.glob("*.yaml"))
+    close = difflib.get_close_matches(Path(ref).stem, known, n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"known scenarios: {', '.join(known)}"
+    raise ScenarioError(f"no scenario '{ref}'", hint=hint)
+
+
+def _read_yaml(path: Path):
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    yaml = YAML(typ="rt")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ScenarioError(f"cannot read the file: {e}", file=path) from None
+    try:
+        data = yaml.load(text)
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise ScenarioError(f"YAML syntax error: {e.problem or e.context}", file=path, line=line,
+                            hint="check indentation, colons and quotes on this line and the one above") from None
+    except YAMLError as e:
+        raise ScenarioError(f"YAML error: {e}", file=path) from None
+    if data is None:
+        raise ScenarioError("the file is empty", file=path,
+                            hint="a scenario needs at least `name:` and `extends: baseline`")
+    if not isinstance(data, dict):
+        raise ScenarioError("a scenario must be a mapping of keys to values", file=path, line=1)
+    return data
+
+
+def _plain(node, path: Path, prefix: tuple, origins: dict):
+    """ruamel nodes → plain Python, recording (file, line) for every key path."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(node, CommentedMap):
+        out = {}
+        for k, v in node.items():
+            key = k
+            try:
+                line = node.lc.key(k)[0] + 1
+            except (KeyError, TypeError, AttributeError):
+                line = None
+            origins[prefix + (key,)] = (path, line)
+            out[key] = _plain(v, path, prefix + (key,), origins)
+        return out
+    if isinstance(node, CommentedSeq):
+        out = []
+        for i, v in enumerate(node):
+            try:
+                line = node.lc.item(i)[0] + 1
+            except (KeyError, TypeError, AttributeError):
+                line = None
+            origins[prefix + (i,)] = (path, line)
+            out.append(_plain(v, path, prefix + (i,), origins))
+        return out
+    if hasattr(node, "real") and type(node).__name__ == "ScalarFloat":
+        return float(node)
+    if type(node).__name__ in ("ScalarBoolean",):
+        return bool(node)
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def _is_series_mapping(d: dict) -> bool:
+    keys = set(d)
+    if not keys:
+        return False
+    plain = all(not isinstance(v, (dict, list)) for v in d.values())
+    named = keys <= {"start", "growth", "source"} or any(isinstance(k, int) for k in keys)
+    return plain and named and all(isinstance(k, int) or k in {"start", "growth", "source"} for k in keys)
+
+
+def _merge(parent: dict, child: dict) -> dict:
+    out = dict(parent)
+    for k, v in child.items():
+        if (k in out and isinstance(out[k], dict) and isinstance(v, dict)
+                and not _is_series_mapping(v) and not _is_series_mapping(out[k])):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict, list[Path]]:
+    if path in seen:
+        cycle = " → ".join(p.name for p in seen + (path,))
+        raise ScenarioError(f"`extends` makes a cycle: {cycle}", file=seen[-1], key="extends",
+                            line=None, hint="a scenario cannot extend itself, directly or through others")
+    raw = _read_yaml(path)
+    origins: dict = {}
+    data = _plain(raw, path, (), origins)
+    parent_ref = data.pop("extends", None)
+    if parent_ref is None:
+        return data, origins, [path]
+    line = origins.get(("extends",), (path, None))[1]
+    if not isinstance(parent_ref, str):
+        raise ScenarioError("`extends` takes a scenario name or path", file=path, line=line, key="extends")
+    try:
+        parent_path = find_scenario(parent_ref, relative_to=path.parent)
+    except ScenarioError as e:
+        raise ScenarioError(f"extends a scenario that does not exist: '{parent_ref}'",
+                            file=path, line=line, key="extends", hint=e.hint) from None
+    pdata, porigins, chain = _load_chain(parent_path, seen + (path,))
+    merged = _merge(pdata, data)
+    porigins = {k: v for k, v in porigins.items() if not _shadowed(k, data)}
+    porigins.update(origins)
+    return merged, porigins, [path] + chain
+
+
+def _shadowed(key_path: tuple, child: dict) -> bool:
+    """True when the child replaced a value on this path (so the parent's line no longer applies)."""
+    node = child
+    for k in key_path:
+        if not isinstance(node, dict) or k not in node:
+            return False
+        node = node[k]
+        if not isinstance(node, dict) or _is_series_mapping(node):
+            return True
+    return False
+
+
+def load(ref: str | Path) -> Loaded:
+    """Load and validate a scenario file or name; raise ScenarioError naming file, line and key."""
+    path = find_scenario(ref)
+    data, origins, chain = _load_chain(path, ())
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as e:
+        raise _explain(e, data, origins, path) from None
+    loaded = Loaded(scenario=scenario, path=path, chain=chain, origins=origins, raw=data)
+    _check_notes(loaded)
+    return loaded
+
+
+def load_scenario(ref: str | Path) -> Scenario:
+    return load(ref).scenario
+
+
+def _check_notes(loaded: Loaded) -> None:
+    for i, note in enumerate(loaded.scenario.notes):
+        node: Any = loaded.raw
+        for part in note.about.split("."):
+            key = int(part) if part.isdigit() else part
+            if isinstance(node, dict) and key in node:
+                node = node[key]
+            else:
+                file, line = loaded.origins.get(("notes", i), (loaded.path, None))
+                raise ScenarioError(f"note is about '{note.about}', which the scenario does not have",
+                                    file=file, line=line, key=f"notes.{i}.about")
+
+
+def _explain(err: ValidationError, data: dict, origins: dict, path: Path) -> ScenarioError:
+    """The first validation error as a ScenarioError with file, line and a did-you-mean."""
+    e = err.errors()[0]
+    loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and (p.startswith("function-") or "[" in p)))
+    loc = _strip_union_tags(loc)
+    key = ".".join(str(p) for p in loc) or None
+    file, line = path, None
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in origins:
+            file, line = origins[loc[:n]]
+            break
+    msg = e["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    hint = None
+    if e["type"] == "extra_forbidden":
+        valid = _valid_keys(loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
+        msg = "unknown key"
+        hint = f"did you mean '{close[0]}'?" if close else (f"valid keys here: {', '.join(valid)}" if valid else None)
+    elif e["type"] == "missing":
+        msg = "required key is missing"
+        hint = "add it here, or `extends:` a scenario that has it"
+    elif e["type"] in ("int_parsing", "float_parsing", "int_type", "float_type", "string_type",
+                       "dict_type", "model_type", "list_type", "bool_type", "int_from_float"):
+        msg = f"{msg} (got {e.get('input')!r})"
+    elif e["type"] == "literal_error":
+        msg = f"{msg} (got {e.get('input')!r})"
+    return ScenarioError(msg, file=file, line=line, key=key, hint=hint)
+
+
+def _strip_union_tags(loc: tuple) -> tuple:
+    # pydantic inserts the union member's name (e.g. 'list[...]') into the location
+    out = []
+    for p in loc:
+        if isinstance(p, str) and (p.startswith("list[") or p.startswith("function-") or p in ("Series",)):
+            continue
+        out.append(p)
+    return tuple(out)
+
+
+def _valid_keys(loc: tuple) -> list[str]:
+    model: Any = Scenario
+    for part in loc:
+        model = _field_model(model, part)
+        if model is None:
+            return []
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def _field_model(model: Any, part: Any):
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        f = model.model_fields.get(part) if isinstance(part, str) else None
+        return _unwrap(f.annotation) if f is not None else None
+    origin = get_origin(model)
+    if origin in (dict, list):
+        return _unwrap(get_args(model)[-1])
+    return None
+
+
+def _unwrap(t: Any):
+    while get_origin(t) is Annotated:
+        t = get_args(t)[0]
+    if get_origin(t) is Union:
+        for a in get_args(t):
+            a = _unwrap(a)
+            if isinstance(a, type) and issubclass(a, BaseModel):
+                return a
+    return t
