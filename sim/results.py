@@ -45,9 +45,9 @@ def unit(variable: str) -> str:
 def tidy(scenario: str, results: dict[str, np.ndarray], years: np.ndarray, draw_index: np.ndarray):
     """{variable: (D, T)} → long table with columns scenario, draw, year, variable, value.
 
-    >>> df = tidy("s", {"A|B": np.array([[1.0, 2.0]])}, np.array([2020, 2021]), np.array([0]))
+    >>> df = tidy("s", {"GER|Preschool": np.array([[0.9, 0.95]])}, np.array([2020, 2021]), np.array([0]))
     >>> df[["draw", "year", "variable", "value"]].values.tolist()
-    [[0, 2020, 'A|B', 1.0], [0, 2021, 'A|B', 2.0]]
+    [[0, 2020, 'GER|Preschool', 0.9], [0, 2021, 'GER|Preschool', 0.95]]
     """
     import pandas as pd
 
