@@ -57,25 +57,30 @@ def project_attainment(base: np.ndarray, pop: np.ndarray, graduates: np.ndarray)
     dst = np.repeat(_MOVE_TO, N_LAGS)
     inside = (ages >= 0) & (ages < N_AGES)
     ages, src, dst = ages[inside], src[inside], dst[inside]
+    C = len(CATEGORIES)
+    # one-hot maps from each move to its (age, category) cell: matrix products instead of
+    # scattered adds, since several moves may draw on one cell
+    cell_src = ages * C + src
+    onehot_src = np.zeros((len(ages), N_AGES * C))
+    onehot_src[np.arange(len(ages)), cell_src] = 1.0
+    onehot_net = -onehot_src.copy()
+    onehot_net[np.arange(len(ages)), ages * C + dst] += 1.0
 
     for t in range(1, T):
-        aged = np.empty((D, N_AGES, len(CATEGORIES)))
+        aged = np.empty((D, N_AGES, C))
         aged[:, 1:] = table[:, t - 1, :-1]
         aged[:, 0] = 0.0
         aged[:, 0, 0] = 1.0                                    # six-year-olds: nothing completed yet
-        aged = _rescale(aged, pop[:, t])
+        aged = _rescale(aged, pop[:, t]).reshape(D, -1)
 
         moves = graduates[:, t].reshape(D, -1)[:, inside]      # (D, M)
-        # people available for each move; several moves may draw on one (age, category)
-        demand = np.zeros_like(aged)
-        np.add.at(demand, (slice(None), ages, src), moves)
+        demand = moves @ onehot_src                            # (D, cells)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(demand > aged, aged / demand, 1.0)
-        done = moves * scale[:, ages, src]
-        np.add.at(aged, (slice(None), ages, src), -done)
-        np.add.at(aged, (slice(None), ages, dst), done)
+        done = moves * scale[:, cell_src]
+        aged += done @ onehot_net
         clipped[:, t] = (moves - done).sum(axis=1)
-        table[:, t] = np.maximum(aged, 0.0)
+        table[:, t] = np.maximum(aged, 0.0).reshape(D, N_AGES, C)
     return AttainmentResult(table=table, clipped=clipped)
 
 
