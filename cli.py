@@ -20,6 +20,10 @@ KEY_INDICATORS = [
     "Enrolment|Junior", "NER|Junior", "Consolidation rate|Compulsory",
     "Enrolment|Upper secondary", "GER|Upper secondary", "Enrolment|Secondary vocational",
     "Mean years of schooling|Working age",
+    "Teachers|Demand", "Teachers|Supply", "Teachers|Gap",
+    "Teachers|Gap|Primary|Rural", "Teachers|Gap|Junior|Rural",
+    "Teachers|Retirements", "Teachers|Tegang|Hires", "Teachers|Tegang|In contract",
+    "Teachers|Subject demand|PE", "Teachers|Subject demand|Arts",
 ]
 
 
@@ -79,6 +83,7 @@ def run(
     out: Optional[Path] = typer.Option(None, "--out", help="Folder to write the run into (default outputs/<name>/)."),
     draws: Optional[int] = typer.Option(None, "--draws", help="Number of draws (default: the scenario's)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Root seed (default: the scenario's)."),
+    engine: str = typer.Option("aggregate", "--engine", help="Teacher supply engine: aggregate (fast) or des (discrete-event, simpy)."),
 ) -> None:
     """Run a scenario, write a run folder and print the key indicators.
 
@@ -90,7 +95,9 @@ def run(
     try:
         if draws is not None and draws <= 0:
             raise ScenarioError(f"--draws must be at least 1, got {draws}")
-        res = simulate_scenario(scenario, draws=draws, seed=seed)
+        if engine not in ("aggregate", "des"):
+            raise ScenarioError(f"--engine must be 'aggregate' or 'des', got '{engine}'")
+        res = simulate_scenario(scenario, draws=draws, seed=seed, options={"engine": engine})
         folder = write_run(res, out)
     except _user_errors() as e:
         _fail(e)

@@ -68,7 +68,7 @@ def read_tables(loaded: Loaded) -> tuple[dict[str, Any], list[Path]]:
             df = pd.read_csv(path, comment="#")
         except Exception as e:  # pandas raises several types for a malformed CSV
             raise ScenarioError(f"cannot read CSV: {e}", file=path) from None
-        _check_table(key, df, path)
+        _check_table(key, df, path, loaded.scenario)
         tables[name] = df
         paths.append(path)
     return tables, paths
@@ -82,7 +82,17 @@ _TABLE_COLUMNS = {
 }
 
 
-def _check_table(key: tuple, df, path: Path) -> None:
+def _check_table(key: tuple, df, path: Path, scenario: Scenario | None = None) -> None:
+    if key == ("teachers", "stock"):
+        from .teachers_schema import check_stock
+        try:
+            check_stock(df, scenario.teachers.stock_totals if scenario is not None else None)
+        except ValueError as e:
+            import re
+            m = re.match(r"line (\d+): (.*)", str(e), re.S)
+            line = int(m.group(1)) + _comment_lines(path) if m else None
+            raise ScenarioError(m.group(2) if m else str(e), file=path, line=line) from None
+        return
     cols = _TABLE_COLUMNS.get(key)
     if cols is None:
         return
@@ -116,11 +126,15 @@ def _comment_lines(path: Path) -> int:
 
 
 # ------------------------------------------------------------------- stages
-def _stages() -> list[tuple[str, Callable]]:
+def _stages(scenario: Scenario) -> list[tuple[str, Callable]]:
     from .attainment import attainment_stage
     from .cohort import student_stage
     from .demography import population_stage
-    return [("population", population_stage), ("students", student_stage), ("attainment", attainment_stage)]
+    stages = [("population", population_stage), ("students", student_stage), ("attainment", attainment_stage)]
+    if scenario.teachers is not None:
+        from .teachers import teacher_stage
+        stages.append(("teachers", lambda s, ctx: teacher_stage(s.teachers, ctx)))
+    return stages
 
 
 def simulate(scenario: Scenario, tables: dict[str, Any], draw_index: np.ndarray | None = None,
@@ -130,7 +144,7 @@ def simulate(scenario: Scenario, tables: dict[str, Any], draw_index: np.ndarray 
         draw_index = np.arange(scenario.draws)
     ctx = StageContext(years=scenario.years, draws=len(draw_index), seed=scenario.seed,
                        draw_index=np.asarray(draw_index), tables=tables, options=dict(options or {}))
-    for name, stage in _stages():
+    for name, stage in _stages(scenario):
         t0 = time.perf_counter()
         ctx.results.update(stage(scenario, ctx))
         if timings is not None:
@@ -147,6 +161,7 @@ class RunResult:
     results: dict[str, np.ndarray]
     digest: str
     timings: dict[str, float] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
 
     def value(self, variable: str, year: int, draw: int = 0) -> float:
         return float(self.results[variable][draw, int(np.searchsorted(self.years, year))])
@@ -170,7 +185,7 @@ def simulate_scenario(ref: str | Path, draws: int | None = None, seed: int | Non
     timings["load"] = time.perf_counter() - t0
     ctx = simulate(scenario, tables, options=options, timings=timings)
     return RunResult(scenario=scenario, loaded=loaded, years=ctx.years, draw_index=ctx.draw_index,
-                     results=ctx.results, digest=loaded.digest(paths), timings=timings)
+                     results=ctx.results, digest=loaded.digest(paths), timings=timings, options=dict(ctx.options))
 
 
 # ------------------------------------------------------------- run folders
@@ -205,6 +220,7 @@ def write_run(res: RunResult, out: Path | None = None) -> Path:
             "extends": [_rel(p) for p in res.loaded.chain[1:]],
             "scenario_hash": res.digest,
             "seed": res.scenario.seed,
+            "options": res.options,
             "draws": int(len(res.draw_index)),
             "years": [int(res.years[0]), int(res.years[-1])],
             "version": __version__,

@@ -24,6 +24,8 @@ from .fields import (AnySeries, Count, CountSeries, DataFile, PositiveSeries, Ra
                      Strict, Text, Year)
 
 from .series import Series
+from .targets import Target
+from .teachers_schema import Teachers
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = ROOT / "scenarios"
@@ -203,6 +205,8 @@ class Scenario(Strict):
     population: Population
     students: Students
     attainment: Attainment
+    teachers: Teachers | None = None
+    targets: list[Target] = []
 
     @model_validator(mode="after")
     def _base_year(self):
@@ -396,6 +400,7 @@ def load(ref: str | Path) -> Loaded:
         raise _explain(e, data, origins, path) from None
     loaded = Loaded(scenario=scenario, path=path, chain=chain, origins=origins, raw=data)
     _check_notes(loaded)
+    _check_targets(loaded)
     return loaded
 
 
@@ -414,6 +419,22 @@ def _check_notes(loaded: Loaded) -> None:
                 file, line = loaded.origins.get(("notes", i), (loaded.path, None))
                 raise ScenarioError(f"note is about '{note.about}', which the scenario does not have",
                                     file=file, line=line, key=f"notes.{i}.about")
+
+
+def _check_targets(loaded: Loaded) -> None:
+    s = loaded.scenario
+    seen: set[str] = set()
+    for i, t in enumerate(s.targets):
+        y0, y1 = t.years
+        if t.id in seen:
+            file, line = loaded.origins.get(("targets", i, "id"), (loaded.path, None))
+            raise ScenarioError(f"target id '{t.id}' is used twice", file=file, line=line, key=f"targets.{i}.id")
+        seen.add(t.id)
+        if y0 < s.horizon.start or y1 > s.horizon.end:
+            file, line = loaded.origins.get(("targets", i, "year"), (loaded.path, None))
+            raise ScenarioError(f"target '{t.id}' is for {t.year}, outside the horizon "
+                                f"{s.horizon.start}-{s.horizon.end}", file=file, line=line,
+                                key=f"targets.{i}.year", hint="move the target's year or the horizon's end")
 
 
 def _explain(err: ValidationError, data: dict, origins: dict, path: Path) -> ScenarioError:
