@@ -45,6 +45,12 @@ def _user_errors():
     return (ScenarioError,)
 
 
+def _console():
+    """Rich console; wide when printing to a file or a pipe, so tables are not squeezed to 80 columns."""
+    from rich.console import Console
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
 def _fmt(value: float, unit: str) -> str:
     if unit == "fraction":
         return f"{value * 100:.1f}%"
@@ -74,7 +80,7 @@ def _print_summary(res, variables: list[str]) -> None:
         row = cat.loc[v]
         table.add_row(f"{row.zh}  {row.en}", row.unit,
                       *(_fmt(float(res.results[v][:, list(res.years).index(y)].mean()), row.unit) for y in years))
-    Console().print(table)
+    _console().print(table)
 
 
 @app.command()
@@ -104,6 +110,119 @@ def run(
         return
     _print_summary(res, KEY_INDICATORS)
     typer.echo(f"wrote {folder}")
+
+
+def _run_all(scenarios: list[str], draws: Optional[int] = None, engine: str = "aggregate"):
+    from sim.runner import simulate_scenario
+    return [simulate_scenario(ref, draws=draws, options={"engine": engine}) for ref in scenarios]
+
+
+@app.command()
+def targets(
+    scenario: str = typer.Argument(..., help="A scenario name or file."),
+    draws: Optional[int] = typer.Option(None, "--draws", help="Number of draws (default: the scenario's)."),
+) -> None:
+    """Scorecard: every target of the scenario, met or missed, by how much, and how surely.
+
+    Example: [bold]edusim targets baseline[/bold]
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.report.figures import _fmt, _fmt_margin, var_label
+    from sim.targets import KIND_LABELS, evaluate
+
+    try:
+        res = _run_all([scenario], draws)[0]
+        table_df = evaluate(res.scenario.targets, res.results, res.years)
+    except _user_errors() + (KeyError,) as e:
+        _fail(e)
+        return
+    t = Table(title=f"目标 targets — {res.scenario.name}")
+    for col in ("id", "指标 indicator", "年 year", "目标 target", "值 value", "", "差距 margin", "首次达成 first met",
+                "概率 P(met)", "类型 kind"):
+        t.add_column(col)
+    for _, r in table_df.iterrows():
+        ok = "[green]✓ 达成 met[/green]" if r["met"] else "[red]✗ 未达成 missed[/red]"
+        first = "—" if r["first_year_met"] is None or r["first_year_met"] != r["first_year_met"] else str(int(r["first_year_met"]))
+        t.add_row(r["id"], var_label(r["indicator"], "zh"), str(r["year"]),
+                  f"{r['comparison']} {_fmt(r['target'], r['indicator'])}", _fmt(r["value"], r["indicator"]), ok,
+                  f"{_fmt_margin(r['margin'], r['indicator'])} ({r['margin_share']:+.1%})", first,
+                  f"{r['probability']:.0%}", KIND_LABELS[r["kind"]][0])
+    _console().print(t)
+
+
+@app.command()
+def compare(
+    scenarios: List[str] = typer.Argument(..., help="Two or more scenario names or files; the first is the reference."),
+    years: str = typer.Option("2025,2035", "--years", help="Comma-separated years."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the comparison table: FILE.csv and FILE.xlsx."),
+    draws: Optional[int] = typer.Option(None, "--draws", help="Number of draws (default: each scenario's)."),
+) -> None:
+    """Key indicators side by side for chosen years, with differences against the first scenario.
+
+    Example: [bold]edusim compare baseline tegang-300 no-tegang --years 2025,2035 --out cmp[/bold]
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.compare import comparison_table, write_comparison
+    from sim.scenario import ScenarioError
+
+    try:
+        wanted = [int(y) for y in years.split(",") if y.strip()]
+        runs = _run_all(scenarios, draws)
+        df = comparison_table(runs, KEY_INDICATORS, wanted)
+        if out is not None:
+            write_comparison(df, out)
+    except ValueError as e:
+        _fail(ScenarioError(f"--years takes years such as 2025,2035 ({e})"))
+        return
+    except _user_errors() as e:
+        _fail(e)
+        return
+    t = Table(title="情景比较 scenario comparison (Δ = against " + runs[0].scenario.name + ")")
+    for c in df.columns:
+        t.add_column(str(c), justify="left" if c in ("indicator", "unit") else "right")
+    for _, r in df.iterrows():
+        t.add_row(*[_cell(v, r["unit"]) for v in r.values])
+    _console().print(t)
+    if out is not None:
+        typer.echo(f"wrote {out.with_suffix('.csv')} and {out.with_suffix('.xlsx')}")
+
+
+def _cell(v, unit) -> str:
+    if isinstance(v, str):
+        return v
+    return _fmt(float(v), unit)
+
+
+@app.command()
+def report(
+    scenarios: List[str] = typer.Argument(..., help="One or more scenario names or files."),
+    out: Optional[Path] = typer.Option(None, "--out", help="The HTML file to write (default outputs/reports/...)."),
+    lang: str = typer.Option("zh", "--lang", help="zh (default) or en."),
+    draws: Optional[int] = typer.Option(None, "--draws", help="Number of draws (default: each scenario's)."),
+) -> None:
+    """One self-contained HTML page (works offline) with the scorecard and every chart.
+
+    Example: [bold]edusim report baseline tegang-300 no-tegang --out report.html[/bold]
+    """
+    from sim import __version__
+    from sim.report.page import build_page, from_run
+    from sim.runner import write_text_atomic
+    from sim.scenario import ScenarioError
+
+    try:
+        if lang not in ("zh", "en"):
+            raise ScenarioError(f"--lang must be zh or en, got '{lang}'")
+        runs = _run_all(scenarios, draws)
+        page = build_page([from_run(r) for r in runs], lang=lang, version=__version__)
+        path = write_text_atomic(page, out, "-".join(r.scenario.name for r in runs))
+    except _user_errors() + (KeyError,) as e:
+        _fail(e)
+        return
+    typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 @app.command()
@@ -147,7 +266,7 @@ def list_scenarios() -> None:
             continue
         s = loaded.scenario
         table.add_row(path.stem, s.title.zh, s.title.en, ", ".join(p.stem for p in loaded.chain[1:]))
-    Console().print(table)
+    _console().print(table)
 
 
 if __name__ == "__main__":

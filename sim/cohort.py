@@ -48,6 +48,11 @@ GRADE_LEVEL = np.repeat(np.arange(K), [lv.grades for lv in LEVELS])
 GRADE_AGE = np.concatenate([lv.entry_age + np.arange(lv.grades) for lv in LEVELS])
 N_LAGS = 3
 # pupils promoted from grade g stay in the level (move to g+1) unless g is the level's last grade
+LEVEL_LABEL = {"primary": "Primary", "junior": "Junior", "senior_general": "Senior general",
+               "secondary_vocational": "Secondary vocational", "higher_vocational": "Higher vocational",
+               "undergraduate": "Undergraduate"}
+# (from, to) level pairs that a transition can join
+FLOW_PAIRS = {(0, 1), (1, 2), (1, 3), (2, 4), (2, 5), (3, 4), (4, 5)}
 _CONTINUES = np.ones(N_GRADES, dtype=bool)
 _CONTINUES[LAST] = False
 
@@ -251,4 +256,12 @@ def student_stage(scenario, ctx) -> dict[str, np.ndarray]:
     promo_last = 1.0 - p.repetition[:, :, LAST[jk]] - p.dropout[:, :, LAST[jk]]
     out["Graduates|Junior"] = flows.stock[:, :, LAST[jk], :].sum(axis=2) * promo_last
     out["Consolidation rate|Compulsory"] = consolidation_rate(flows, p)
+    # flows between levels, counted in the year the graduates enter (for the Sankey diagram)
+    grads = flows.graduates.sum(axis=3)                                    # (D, T, K)
+    moved = grads[:, :, :, None] * np.broadcast_to(p.transition, grads.shape + (K,))
+    for k, lv in enumerate(LEVELS):
+        out[f"Graduates|{LEVEL_LABEL[lv.name]}"] = grads[:, :, k]
+        for j, to in enumerate(LEVELS):
+            if (k, j) in FLOW_PAIRS:
+                out[f"Flow|{LEVEL_LABEL[lv.name]}|{LEVEL_LABEL[to.name]}"] = moved[:, :, k, j]
     return out

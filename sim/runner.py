@@ -250,3 +250,29 @@ def _write_yaml(data: dict, path: Path) -> None:
     yaml.allow_unicode = True
     with open(path, "w", encoding="utf-8") as f:
         yaml.dump(data, f)
+
+
+def write_text_atomic(text: str, out: Path | None, stem: str, suffix: str = ".html") -> Path:
+    """Write a file whole or not at all; the default name never replaces an earlier file."""
+    if out is None:
+        folder = Path("outputs") / "reports"
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = folder / f"{stem}-{stamp}{suffix}"
+        n = 1
+        while out.exists():
+            n += 1
+            out = folder / f"{stem}-{stamp}-{n}{suffix}"
+    out = Path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    except OSError as e:
+        raise ScenarioError(f"cannot write {out}: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out

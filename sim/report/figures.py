@@ -1,0 +1,230 @@
+"""Plotly figure builders: pure functions of the tidy result table (and the target table).
+
+Each takes ``df`` with columns ``scenario, draw, year, variable, value`` (one or more
+scenarios, one or more draws) and ``lang`` ("zh" or "en"), and returns a
+``plotly.graph_objects.Figure``; none reads files or runs the model. With more than one
+draw, lines are medians and bands show the 50 % and 90 % intervals (fan charts).
+
+>>> import pandas as pd
+>>> df = pd.DataFrame({"scenario": "a", "draw": 0, "year": [2020, 2021],
+...                    "variable": "Enrolment|Primary", "value": [10.0, 9.0]})
+>>> fig = lines(df, ["Enrolment|Primary"], "zh", title="小学")
+>>> [t.name for t in fig.data], fig.layout.yaxis.title.text
+(['a · 小学在校生'], '人')
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..results import catalogue
+
+UNIT = {
+    "zh": {"persons": "人", "fraction": "比例", "years": "年", "persons per year": "人/年",
+           "yuan": "元", "yuan per year": "元/年", "yuan per month": "元/月", "ratio": "比", "1 holds, 0 breached": "1=达成, 0=未达成",
+           "index": "指数", "share": "比例", "hours": "小时", "students per teacher": "生/师"},
+    "en": {},
+}
+TEXT = {
+    "zh": {"met": "达成", "missed": "未达成", "value": "数值", "target": "目标", "margin": "差距",
+           "first": "首次达成", "prob": "达成概率", "median": "中位数", "band50": "50%区间", "band90": "90%区间",
+           "year": "年份", "demand": "需求", "supply": "供给", "gap": "余缺", "leave": "离校（就业等）",
+           "never": "未达成"},
+    "en": {"met": "met", "missed": "missed", "value": "value", "target": "target", "margin": "margin",
+           "first": "first met", "prob": "probability", "median": "median", "band50": "50 % band",
+           "band90": "90 % band", "year": "year", "demand": "demand", "supply": "supply", "gap": "gap",
+           "leave": "leave school (work etc.)", "never": "never"},
+}
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
+
+
+def var_label(variable: str, lang: str) -> str:
+    cat = catalogue()
+    return str(cat.at[variable, lang]) if variable in cat.index else variable
+
+
+def unit_label(variable: str, lang: str) -> str:
+    cat = catalogue()
+    u = str(cat.at[variable, "unit"]) if variable in cat.index else ""
+    return UNIT.get(lang, {}).get(u, u)
+
+
+def _is_rate(variable: str) -> bool:
+    cat = catalogue()
+    return variable in cat.index and cat.at[variable, "unit"] == "fraction"
+
+
+def summarise(df: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
+    """Median and 5/25/75/95 % quantiles over draws, per scenario, variable and year."""
+    sub = df[df["variable"].isin(variables)]
+    q = sub.groupby(["scenario", "variable", "year"], observed=True)["value"].quantile(
+        [0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+    q.columns = ["q05", "q25", "q50", "q75", "q95"]
+    return q.reset_index()
+
+
+def _add_series(fig, s: pd.DataFrame, name: str, color: str, dash: str, lang: str, row=None, col=None,
+                showlegend=True, group=None, rate=False):
+    kw = {} if row is None else {"row": row, "col": col}
+    fmt = ".1%" if rate else ",.0f"
+    many = (s["q95"] - s["q05"]).abs().max() > 1e-12
+    if many:
+        for lo, hi, alpha, key in (("q05", "q95", 0.15, "band90"), ("q25", "q75", 0.3, "band50")):
+            fig.add_trace(go.Scatter(x=s["year"], y=s[hi], mode="lines", line=dict(width=0), showlegend=False,
+                                     legendgroup=group or name, hoverinfo="skip"), **kw)
+            fig.add_trace(go.Scatter(x=s["year"], y=s[lo], mode="lines", line=dict(width=0), fill="tonexty",
+                                     fillcolor=_rgba(color, alpha), name=f"{name} {TEXT[lang][key]}",
+                                     legendgroup=group or name, showlegend=False,
+                                     hovertemplate=f"%{{x}}: %{{y:{fmt}}}<extra>{TEXT[lang][key]}</extra>"), **kw)
+    fig.add_trace(go.Scatter(x=s["year"], y=s["q50"], mode="lines+markers", name=name, legendgroup=group or name,
+                             line=dict(color=color, dash=dash, width=2), marker=dict(size=4), showlegend=showlegend,
+                             hovertemplate=f"%{{x}}: %{{y:{fmt}}}<extra>{name}</extra>"), **kw)
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _layout(fig, title: str, lang: str, ytitle: str = "", rate=False, height=420):
+    fig.update_layout(title=title, height=height, template="plotly_white", hovermode="x unified",
+                      legend=dict(orientation="h", y=-0.18), margin=dict(l=60, r=20, t=60, b=60),
+                      font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
+    fig.update_xaxes(title_text=TEXT[lang]["year"], dtick=5)
+    fig.update_yaxes(title_text=ytitle, tickformat=".0%" if rate else ",")
+    return fig
+
+
+def lines(df: pd.DataFrame, variables: list[str], lang: str, title: str) -> go.Figure:
+    """One line (or fan) per scenario × variable; colour by variable, dash by scenario."""
+    variables = [v for v in variables if v in set(df["variable"].astype(str))]
+    s = summarise(df, variables)
+    fig = go.Figure()
+    scenarios = list(dict.fromkeys(df["scenario"].astype(str)))
+    for i, v in enumerate(variables):
+        for j, sc in enumerate(scenarios):
+            part = s[(s["variable"] == v) & (s["scenario"] == sc)]
+            name = f"{sc} · {var_label(v, lang)}"
+            _add_series(fig, part, name, PALETTE[i % len(PALETTE)], DASHES[j % len(DASHES)], lang,
+                        rate=_is_rate(v))
+    rate = bool(variables) and all(_is_rate(v) for v in variables)
+    return _layout(fig, title, lang, unit_label(variables[0], lang) if variables else "", rate=rate)
+
+
+def panels(df: pd.DataFrame, variables: list[str], lang: str, title: str, targets: pd.DataFrame | None = None,
+           cols: int = 2) -> go.Figure:
+    """Small multiples, one panel per variable, scenarios as lines; targets marked as ✕ at their year."""
+    variables = [v for v in variables if v in set(df["variable"].astype(str))]
+    rows = max(1, -(-len(variables) // cols))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[
+        f"{var_label(v, lang)} ({unit_label(v, lang)})" for v in variables], vertical_spacing=0.12)
+    s = summarise(df, variables)
+    scenarios = list(dict.fromkeys(df["scenario"].astype(str)))
+    for i, v in enumerate(variables):
+        r, c = i // cols + 1, i % cols + 1
+        for j, sc in enumerate(scenarios):
+            part = s[(s["variable"] == v) & (s["scenario"] == sc)]
+            _add_series(fig, part, sc, PALETTE[j % len(PALETTE)], "solid", lang, row=r, col=c,
+                        showlegend=(i == 0), group=sc, rate=_is_rate(v))
+        if targets is not None and len(targets):
+            tv = targets[targets["indicator"] == v].drop_duplicates("id")
+            for _, t in tv.iterrows():
+                y0 = int(str(t["year"]).split("-")[-1])
+                fig.add_trace(go.Scatter(
+                    x=[y0], y=[t["target"]], mode="markers", marker=dict(symbol="x", size=12, color="black"),
+                    name=TEXT[lang]["target"], showlegend=False,
+                    hovertemplate=f"{TEXT[lang]['target']} {t['comparison']} %{{y}} ({t['year']})<extra>{t['id']}</extra>"),
+                    row=r, col=c)
+        if _is_rate(v):
+            fig.update_yaxes(tickformat=".1%", row=r, col=c)
+        else:
+            fig.update_yaxes(tickformat=",", row=r, col=c)
+    fig.update_layout(title=title, height=300 * rows + 80, template="plotly_white", hovermode="x unified",
+                      legend=dict(orientation="h", y=-0.08), margin=dict(l=60, r=20, t=80, b=60),
+                      font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
+    fig.update_xaxes(dtick=5)
+    return fig
+
+
+def scorecard(targets: pd.DataFrame, lang: str, title: str) -> go.Figure:
+    """Scenarios × targets, green where met and red where missed; hover gives the margin.
+
+    ``targets``: the output of ``sim.targets.evaluate`` with a ``scenario`` column added.
+    With draws, the colour is the probability of meeting the target.
+    """
+    t = targets.copy()
+    t["col"] = [f"{var_label(i, lang)}<br>{y} {c} {_fmt(v, i)}" for i, y, c, v in
+                zip(t["indicator"], t["year"], t["comparison"], t["target"])]
+    cols = list(dict.fromkeys(t["col"]))
+    rows = list(dict.fromkeys(t["scenario"]))
+    z = np.full((len(rows), len(cols)), np.nan)
+    text = np.full((len(rows), len(cols)), "", dtype=object)
+    hover = np.full((len(rows), len(cols)), "", dtype=object)
+    L = TEXT[lang]
+    for _, r in t.iterrows():
+        i, j = rows.index(r["scenario"]), cols.index(r["col"])
+        z[i, j] = r["probability"]
+        mark = "✓" if r["met"] else "✗"
+        text[i, j] = f"{mark} {_fmt_margin(r['margin'], r['indicator'])}"
+        first = r["first_year_met"] if r["first_year_met"] is not None and not pd.isna(r["first_year_met"]) else L["never"]
+        hover[i, j] = (f"{r['id']}<br>{L['value']}: {_fmt(r['value'], r['indicator'])}<br>{L['target']}: "
+                       f"{r['comparison']} {_fmt(r['target'], r['indicator'])}<br>{L['margin']}: "
+                       f"{_fmt_margin(r['margin'], r['indicator'])} ({r['margin_share']:+.1%})<br>"
+                       f"{L['first']}: {first}<br>{L['prob']}: {r['probability']:.0%}<br>{r['source']}")
+    fig = go.Figure(go.Heatmap(z=z, x=cols, y=rows, text=text, texttemplate="%{text}", customdata=hover,
+                               hovertemplate="%{customdata}<extra>%{y}</extra>", zmin=0, zmax=1,
+                               colorscale=[[0, "#d73027"], [0.5, "#fee08b"], [1, "#1a9850"]],
+                               colorbar=dict(title=L["prob"], tickformat=".0%"), xgap=2, ygap=2))
+    fig.update_layout(title=title, height=140 + 60 * len(rows), template="plotly_white",
+                      margin=dict(l=120, r=20, t=60, b=140),
+                      font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
+    fig.update_xaxes(tickangle=-30)
+    return fig
+
+
+def _fmt(v: float, variable: str) -> str:
+    if _is_rate(variable):
+        return f"{v:.1%}"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.2f}"
+
+
+def _fmt_margin(v: float, variable: str) -> str:
+    if _is_rate(variable):
+        return f"{v * 100:+.1f}pt"
+    if abs(v) >= 100:
+        return f"{v:+,.0f}"
+    return f"{v:+.2f}"
+
+
+SANKEY_LEVELS = ["Primary", "Junior", "Senior general", "Secondary vocational", "Higher vocational", "Undergraduate"]
+
+
+def sankey(df: pd.DataFrame, scenario: str, year: int, lang: str, title: str) -> go.Figure:
+    """One year's flows between levels for one scenario (median over draws); the rest of each
+    level's graduates leave school."""
+    sub = df[(df["scenario"] == scenario) & (df["year"] == year)]
+    val = sub.groupby("variable", observed=True)["value"].median()
+    names = [var_label(f"Enrolment|{lv}", lang) for lv in SANKEY_LEVELS] + [TEXT[lang]["leave"]]
+    src, dst, amount = [], [], []
+    for i, a in enumerate(SANKEY_LEVELS):
+        out = 0.0
+        for j, b in enumerate(SANKEY_LEVELS):
+            v = val.get(f"Flow|{a}|{b}")
+            if v is not None and v > 0:
+                src.append(i); dst.append(j); amount.append(float(v)); out += float(v)
+        grads = val.get(f"Graduates|{a}")
+        if grads is not None and grads - out > 0.5:
+            src.append(i); dst.append(len(SANKEY_LEVELS)); amount.append(float(grads - out))
+    fig = go.Figure(go.Sankey(node=dict(label=names, pad=18, color=PALETTE[:len(names)]),
+                              link=dict(source=src, target=dst, value=amount,
+                                        hovertemplate="%{source.label} → %{target.label}: %{value:,.0f}<extra></extra>")))
+    fig.update_layout(title=f"{title} ({scenario}, {year})", height=420,
+                      font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
+    return fig
