@@ -87,15 +87,19 @@ def _print_summary(res, variables: list[str]) -> None:
 def run(
     scenario: str = typer.Argument(..., help="A scenario name in scenarios/ or a path to a YAML file."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder to write the run into (default outputs/<name>/)."),
-    draws: Optional[int] = typer.Option(None, "--draws", help="Number of draws (default: the scenario's)."),
+    draws: Optional[int] = typer.Option(None, "--draws", help="Number of Monte Carlo draws (default: the scenario's)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Root seed (default: the scenario's)."),
     engine: str = typer.Option("aggregate", "--engine", help="Teacher supply engine: aggregate (fast) or des (discrete-event, simpy)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local processes for the draws (default: this process)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask: 'local' or tcp://HOST:PORT."),
+    chunk: int = typer.Option(1000, "--chunk", help="Draws per chunk sent to a worker."),
 ) -> None:
     """Run a scenario, write a run folder and print the key indicators.
 
-    Example: [bold]edusim run baseline[/bold]  or  [bold]edusim run scenarios/my.yaml --out runs/[/bold]
+    Example: [bold]edusim run baseline[/bold]  ·  [bold]edusim run scenarios/my.yaml --draws 1000 --workers 2[/bold]
     """
-    from sim.runner import simulate_scenario, write_run
+    from sim.executors import ExecutorError, open_executor
+    from sim.runner import prepare, simulate_scenario, write_monte_carlo, write_run
     from sim.scenario import ScenarioError
 
     try:
@@ -103,13 +107,50 @@ def run(
             raise ScenarioError(f"--draws must be at least 1, got {draws}")
         if engine not in ("aggregate", "des"):
             raise ScenarioError(f"--engine must be 'aggregate' or 'des', got '{engine}'")
-        res = simulate_scenario(scenario, draws=draws, seed=seed, options={"engine": engine})
-        folder = write_run(res, out)
-    except _user_errors() as e:
+        if chunk <= 0:
+            raise ScenarioError(f"--chunk must be at least 1, got {chunk}")
+        options = {"engine": engine}
+        loaded, tables, paths = prepare(scenario, draws, seed)
+        if loaded.scenario.draws == 1:
+            res = simulate_scenario(scenario, draws=draws, seed=seed, options=options)
+            folder = write_run(res, out)
+            _print_summary(res, KEY_INDICATORS)
+            typer.echo(f"wrote {folder}")
+            return
+        from rich.progress import Progress
+        with open_executor(workers, scheduler) as ex, Progress(transient=True) as progress:
+            task = progress.add_task("draws", total=loaded.scenario.draws)
+            folder, medians, failed = write_monte_carlo(
+                loaded, tables, paths, out, options, ex, chunk, on_done=lambda n: progress.advance(task, n))
+    except (ExecutorError, *_user_errors()) as e:
         _fail(e)
         return
-    _print_summary(res, KEY_INDICATORS)
+    _print_medians(loaded.scenario, medians)
     typer.echo(f"wrote {folder}")
+    if failed:
+        for f in failed:
+            typer.echo(f"error: draws {f.draws[0]}-{f.draws[-1]} failed twice: {f.error}", err=True)
+        raise typer.Exit(code=1)
+
+
+def _print_medians(scenario, medians: dict) -> None:
+    from rich.table import Table
+
+    from sim.results import catalogue
+
+    cat = catalogue()
+    years = list(scenario.years)
+    show = sorted({years[0], 2025, 2035, years[-1]} & set(years))
+    t = Table(title=f"{scenario.title.zh} / {scenario.title.en} — median of {scenario.draws} draws (summary.csv has quantiles)")
+    t.add_column("指标 indicator")
+    t.add_column("unit")
+    for y in show:
+        t.add_column(str(y), justify="right")
+    for v in KEY_INDICATORS:
+        if v in medians:
+            row = cat.loc[v]
+            t.add_row(f"{row.zh}  {row.en}", row.unit, *(_fmt(float(medians[v][years.index(y)]), row.unit) for y in show))
+    _console().print(t)
 
 
 def _run_all(scenarios: list[str], draws: Optional[int] = None, engine: str = "aggregate"):

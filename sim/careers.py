@@ -305,9 +305,14 @@ def simulate_draw(inp: SupplyInputs, demand: np.ndarray, rng: np.random.Generato
 
 def des_supply(inp: SupplyInputs, ctx: StageContext) -> dict[str, np.ndarray]:
     """The DES engine over the context's draws, each from its own seed: arrays (D, T, ...) like ``aggregate_supply``."""
+    from dataclasses import replace
+
     recs = []
     D = inp.demand.shape[0]
     for k, d in enumerate(ctx.draw_index):
         rng = np.random.default_rng(ctx.seed_sequence(int(d), STREAM))
-        recs.append(simulate_draw(inp, inp.demand[min(k, D - 1)], rng))
+        # this draw's own uncertain inputs (arrays carry the draw on axis 0, size 1 when certain)
+        one = replace(inp, tegang_hires=inp.tegang_hires[min(k, inp.tegang_hires.shape[0] - 1)],
+                      retention=float(inp.retention[min(k, inp.retention.shape[0] - 1)]))
+        recs.append(simulate_draw(one, inp.demand[min(k, D - 1)], rng))
     return {key: np.stack([r[key] for r in recs]) for key in recs[0]}

@@ -183,29 +183,46 @@ def consolidation_rate(flows: StudentFlows, p: StudentParams) -> np.ndarray:
     return out
 
 
-def student_params(cfg, years: np.ndarray, pop0: np.ndarray) -> StudentParams:
-    """Scenario's ``students:`` section → arrays (draw axis of size 1). pop0: (D, 101) base population."""
-    T = len(years)
-    rep = np.zeros((1, T, N_GRADES))
-    drop = np.zeros((1, T, N_GRADES))
-    for k, lv in enumerate(LEVELS):
+def student_params(cfg, ctx, pop0: np.ndarray) -> StudentParams:
+    """Scenario's ``students:`` section → arrays; axis 0 is the draw (size 1 unless an input is uncertain).
+
+    pop0: (D, 101) base population. Every value is read through ``ctx.evaluate`` by its path,
+    so an ``uncertainty:`` entry for it varies it by draw.
+    """
+    T = len(ctx.years)
+
+    def ev(path, s):
+        return ctx.evaluate(f"students.{path}", s, 0.0, 1.0)          # (1|D, T)
+
+    rep_parts, drop_parts = [], []
+    for lv in LEVELS:
         flow = getattr(cfg.flows, lv.name)
-        for arr, v in ((rep, flow.repetition), (drop, flow.dropout)):
+        for parts, what in ((rep_parts, "repetition"), (drop_parts, "dropout")):
+            v = getattr(flow, what)
             per_grade = v if isinstance(v, list) else [v] * lv.grades
-            for g, s in enumerate(per_grade):
-                arr[0, :, FIRST[k] + g] = s.evaluate(years)
+            parts.extend(ev(f"flows.{lv.name}.{what}", g) for g in per_grade)
+    rep = _stack(rep_parts)                                            # (D', T, G)
+    drop = _stack(drop_parts)
     tr = cfg.transitions
-    ev = lambda s: s.evaluate(years)  # noqa: E731
     L = LEVEL_INDEX
-    trans = np.zeros((1, T, K, K))
-    trans[0, :, L["primary"], L["junior"]] = ev(tr.primary_to_junior)
-    upper, voc = ev(tr.junior_to_upper_secondary), ev(tr.vocational_share)
-    trans[0, :, L["junior"], L["senior_general"]] = upper * (1 - voc)
-    trans[0, :, L["junior"], L["secondary_vocational"]] = upper * voc
-    trans[0, :, L["senior_general"], L["undergraduate"]] = ev(tr.senior_to_undergraduate)
-    trans[0, :, L["senior_general"], L["higher_vocational"]] = ev(tr.senior_to_higher_vocational)
-    trans[0, :, L["secondary_vocational"], L["higher_vocational"]] = ev(tr.vocational_to_higher_vocational)
-    trans[0, :, L["higher_vocational"], L["undergraduate"]] = ev(tr.higher_vocational_to_undergraduate)
+    pairs = {
+        (L["primary"], L["junior"]): ev("transitions.primary_to_junior", tr.primary_to_junior),
+        (L["senior_general"], L["undergraduate"]): ev("transitions.senior_to_undergraduate", tr.senior_to_undergraduate),
+        (L["senior_general"], L["higher_vocational"]): ev("transitions.senior_to_higher_vocational",
+                                                          tr.senior_to_higher_vocational),
+        (L["secondary_vocational"], L["higher_vocational"]): ev("transitions.vocational_to_higher_vocational",
+                                                                tr.vocational_to_higher_vocational),
+        (L["higher_vocational"], L["undergraduate"]): ev("transitions.higher_vocational_to_undergraduate",
+                                                         tr.higher_vocational_to_undergraduate),
+    }
+    upper = ev("transitions.junior_to_upper_secondary", tr.junior_to_upper_secondary)
+    voc = ev("transitions.vocational_share", tr.vocational_share)
+    pairs[(L["junior"], L["senior_general"])] = upper * (1 - voc)
+    pairs[(L["junior"], L["secondary_vocational"])] = upper * voc
+    Dp = max(v.shape[0] for v in pairs.values())
+    trans = np.zeros((Dp, T, K, K))
+    for (k, j), v in pairs.items():
+        trans[:, :, k, j] = v
 
     base = cfg.base
     age15_17 = pop0[:, 15:18].sum(axis=1)
@@ -215,19 +232,26 @@ def student_params(cfg, years: np.ndarray, pop0: np.ndarray) -> StudentParams:
     ratio[:, L["senior_general"]] = base.senior_general / age15_17
     ratio[:, L["secondary_vocational"]] = base.secondary_vocational / age15_17
     # Higher education has no observed local stock: lay it out as the steady state of the base-year flows.
-    t0 = trans[:, 0]
+    t0 = np.broadcast_to(trans[:, 0], (pop0.shape[0], K, K))
     ratio[:, L["higher_vocational"]] = (ratio[:, L["senior_general"]] * t0[:, L["senior_general"], L["higher_vocational"]]
                                         + ratio[:, L["secondary_vocational"]] * t0[:, L["secondary_vocational"], L["higher_vocational"]])
     ratio[:, L["undergraduate"]] = ratio[:, L["senior_general"]] * t0[:, L["senior_general"], L["undergraduate"]]
-    pre = np.stack([ev(cfg.preschool.enrolment_rate[a]) for a in (3, 4, 5)], axis=-1)[None]
+    pre = _stack([ev(f"preschool.enrolment_rate.{a}", cfg.preschool.enrolment_rate[a]) for a in (3, 4, 5)])
     return StudentParams(repetition=rep, dropout=drop, transition=trans,
-                         entry_rate=ev(cfg.primary_entry_rate)[None], preschool_rate=pre, base_ratio=ratio)
+                         entry_rate=ev("primary_entry_rate", cfg.primary_entry_rate), preschool_rate=pre,
+                         base_ratio=ratio)
+
+
+def _stack(parts: list[np.ndarray]) -> np.ndarray:
+    """[(1|D, T), ...] → (D', T, n)."""
+    D = max(p.shape[0] for p in parts)
+    return np.stack([np.broadcast_to(p, (D, p.shape[1])) for p in parts], axis=-1)
 
 
 def student_stage(scenario, ctx) -> dict[str, np.ndarray]:
     """Population → student flows (kept in ctx.arrays) and the enrolment indicators."""
     pop = ctx.arrays["population"]
-    p = student_params(scenario.students, ctx.years, pop[:, 0])
+    p = student_params(scenario.students, ctx, pop[:, 0])
     flows = simulate_students(pop, ctx.arrays["migration_factor"], p)
     ctx.arrays["students.flows"] = flows
     ctx.arrays["students.grade_enrolment"] = flows.stock.sum(axis=3)

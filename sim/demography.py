@@ -70,11 +70,12 @@ def population_stage(scenario, ctx) -> dict[str, np.ndarray]:
     cfg = scenario.population
     D, years = ctx.draws, ctx.years
     base = ctx.tables[cfg.base]["persons"].to_numpy(dtype=float)
-    births = np.broadcast_to(cfg.births.evaluate(years), (D, len(years))).copy()
+    T = len(years)
+    births = np.broadcast_to(ctx.evaluate("population.births", cfg.births, lo=0.0), (D, T)).copy()
     births[:, 0] = base[0]  # the base year's age 0 is observed
     qx = qx_from_scale(ctx.tables[cfg.mortality]["qx"].to_numpy(dtype=float),
-                       np.broadcast_to(cfg.mortality_scale.evaluate(years), (D, len(years))))
-    migration = np.broadcast_to(cfg.net_migration.evaluate(years), (D, len(years)))
+                       np.broadcast_to(ctx.evaluate("population.mortality_scale", cfg.mortality_scale, lo=0.0), (D, T)))
+    migration = np.broadcast_to(ctx.evaluate("population.net_migration", cfg.net_migration), (D, T))
     profile = ctx.tables[cfg.migration_profile]["share"].to_numpy(dtype=float)
     profile = profile / profile.sum()
     pop, factor = project_population(base, births, qx, migration, profile)

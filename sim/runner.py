@@ -142,14 +142,50 @@ def simulate(scenario: Scenario, tables: dict[str, Any], draw_index: np.ndarray 
     """Run every stage for the given draws; returns the context holding all results."""
     if draw_index is None:
         draw_index = np.arange(scenario.draws)
+    from .uncertainty import sample
+
     ctx = StageContext(years=scenario.years, draws=len(draw_index), seed=scenario.seed,
                        draw_index=np.asarray(draw_index), tables=tables, options=dict(options or {}))
+    drawn = sample(scenario.uncertainty, scenario.seed, ctx.draw_index)
+    ctx.perturb = {p: (scenario.uncertainty[p].apply, v) for p, v in drawn.items()}
     for name, stage in _stages(scenario):
         t0 = time.perf_counter()
         ctx.results.update(stage(scenario, ctx))
         if timings is not None:
             timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
+    unread = sorted(set(ctx.perturb) - ctx.consumed)
+    if unread:
+        raise ScenarioError(f"uncertainty on '{unread[0]}': the model does not read this value draw by draw",
+                            key=f"uncertainty.{unread[0]}",
+                            hint="uncertain values supported: " + ", ".join(sorted(ctx.consumed)))
+    # every result is (draws, years), even where no input of this stage varied by draw
+    D, T = len(ctx.draw_index), len(ctx.years)
+    for k, v in ctx.results.items():
+        if v.shape != (D, T):
+            ctx.results[k] = np.broadcast_to(v, (D, T)).copy()
     return ctx
+
+
+def _chunk_job(scenario: Scenario, tables: dict, options: dict, draw_index: np.ndarray) -> dict[str, np.ndarray]:
+    """One chunk of draws (module level, so process pools and Dask can pickle it)."""
+    return simulate(scenario, tables, draw_index, options).results
+
+
+def simulate_draws(scenario: Scenario, tables: dict, draws: int, options: dict | None = None,
+                   executor=None, chunk_size: int = 1000, on_done=None, sink=None, job=None):
+    """All draws in chunks through an executor; without ``sink`` returns {variable: (draws, T)}."""
+    from functools import partial
+
+    from .executors import chunks, map_chunks
+
+    parts = chunks(draws, chunk_size)
+    fn = job or partial(_chunk_job, scenario, tables, dict(options or {}))
+    results, failed = map_chunks(fn, parts, executor, on_done=on_done, sink=sink)
+    if sink is not None:
+        return None, failed
+    ok = [r for r in results if r is not None]
+    merged = {k: np.concatenate([r[k] for r in ok], axis=0) for k in ok[0]} if ok else {}
+    return merged, failed
 
 
 @dataclass
@@ -171,21 +207,35 @@ class RunResult:
         return tidy(self.scenario.name, self.results, self.years, self.draw_index)
 
 
+def prepare(ref: str | Path, draws: int | None = None, seed: int | None = None):
+    """Load a scenario and its data files, with --draws/--seed applied: (loaded, tables, data paths)."""
+    loaded = load(ref)
+    if draws is not None or seed is not None:
+        loaded.scenario = loaded.scenario.model_copy(
+            update={k: v for k, v in (("draws", draws), ("seed", seed)) if v is not None})
+    tables, paths = read_tables(loaded)
+    return loaded, tables, paths
+
+
 def simulate_scenario(ref: str | Path, draws: int | None = None, seed: int | None = None,
-                      options: dict | None = None) -> RunResult:
-    """Load a scenario (name or path) and run it; nothing is written."""
+                      options: dict | None = None, executor=None, chunk_size: int = 1000) -> RunResult:
+    """Load a scenario (name or path) and run it, all draws kept in memory; nothing is written."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    loaded = load(ref)
+    loaded, tables, paths = prepare(ref, draws, seed)
     scenario = loaded.scenario
-    if draws is not None or seed is not None:
-        scenario = scenario.model_copy(update={k: v for k, v in (("draws", draws), ("seed", seed)) if v is not None})
-        loaded.scenario = scenario
-    tables, paths = read_tables(loaded)
     timings["load"] = time.perf_counter() - t0
-    ctx = simulate(scenario, tables, options=options, timings=timings)
-    return RunResult(scenario=scenario, loaded=loaded, years=ctx.years, draw_index=ctx.draw_index,
-                     results=ctx.results, digest=loaded.digest(paths), timings=timings, options=dict(ctx.options))
+    if scenario.draws == 1 and executor is None:
+        ctx = simulate(scenario, tables, options=options, timings=timings)
+        results = ctx.results
+    else:
+        t0 = time.perf_counter()
+        results, failed = simulate_draws(scenario, tables, scenario.draws, options, executor, chunk_size)
+        if failed:
+            raise RuntimeError(f"draws failed: {failed[0].draws[0]}-{failed[0].draws[-1]}: {failed[0].error}")
+        timings["model"] = time.perf_counter() - t0
+    return RunResult(scenario=scenario, loaded=loaded, years=scenario.years, draw_index=np.arange(scenario.draws),
+                     results=results, digest=loaded.digest(paths), timings=timings, options=dict(options or {}))
 
 
 # ------------------------------------------------------------- run folders
@@ -276,3 +326,107 @@ def write_text_atomic(text: str, out: Path | None, stem: str, suffix: str = ".ht
         Path(tmp).unlink(missing_ok=True)
         raise
     return out
+
+
+# ------------------------------------------------------------ Monte Carlo runs
+def write_monte_carlo(loaded: Loaded, tables: dict, paths: list[Path], out: Path | None = None,
+                      options: dict | None = None, executor=None, chunk_size: int = 1000,
+                      on_done=None) -> tuple[Path, dict, list]:
+    """Run every draw in chunks and stream them to a new run folder; memory stays bounded.
+
+    The folder holds results.parquet (dense: draw, year and one column per variable),
+    inputs.parquet (each draw's sampled uncertain inputs), summary.csv (median and
+    5/25/75/95 % quantiles per variable and year), targets.csv (with the probability of
+    meeting each target), scenario.resolved.yaml and manifest.json. Returns the folder,
+    the summary's medians for printing {variable: (T,)} and the failed chunks.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .targets import evaluate
+    from .uncertainty import sample
+
+    s = loaded.scenario
+    digest = loaded.digest(paths)
+    base = Path(out) if out is not None else default_out(s.name)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=base))
+    except OSError as e:
+        raise ScenarioError(f"cannot create the output folder {base}: {e.strerror}") from None
+    years = s.years
+    timings: dict[str, float] = {}
+    try:
+        t0 = time.perf_counter()
+        writer: dict = {}
+
+        def sink(i, res):
+            names = sorted(res)
+            d = next(iter(res.values())).shape[0]
+            first = i * chunk_size
+            cols = {"draw": np.repeat(np.arange(first, first + d), len(years)), "year": np.tile(years, d)}
+            cols.update({n: np.asarray(res[n], dtype=float).reshape(-1) for n in names})
+            table = pa.table(cols)
+            if "w" not in writer:
+                writer["w"] = pq.ParquetWriter(tmp / "results.parquet", table.schema)
+            writer["w"].write_table(table)
+
+        _, failed = simulate_draws(s, tables, s.draws, options, executor, chunk_size, on_done=on_done, sink=sink)
+        if "w" in writer:
+            writer["w"].close()
+        timings["model"] = time.perf_counter() - t0
+        if "w" not in writer:
+            raise RuntimeError("every chunk failed: " + (failed[0].error if failed else "no draws"))
+
+        t0 = time.perf_counter()
+        pf = pq.ParquetFile(tmp / "results.parquet")
+        variables = [n for n in pf.schema_arrow.names if n not in ("draw", "year")]
+        frames, medians = [], {}
+        year_col = pf.read(columns=["year"]).column(0).to_numpy()
+        for start in range(0, len(variables), 32):          # a few variables at a time
+            batch = variables[start:start + 32]
+            data = pf.read(columns=batch).to_pandas()
+            data["year"] = year_col
+            q = data.groupby("year")[batch].quantile([0.05, 0.25, 0.5, 0.75, 0.95])
+            mean = data.groupby("year")[batch].mean()
+            for v in batch:
+                wide = q[v].unstack()
+                wide.columns = ["q05", "q25", "q50", "q75", "q95"]
+                wide["mean"] = mean[v]
+                wide = wide.reset_index()
+                wide.insert(0, "variable", v)
+                frames.append(wide)
+                medians[v] = wide["q50"].to_numpy()
+        summary = pd.concat(frames, ignore_index=True)
+        summary.insert(0, "scenario", s.name)
+        summary.to_csv(tmp / "summary.csv", index=False, float_format="%.10g")
+        needed = sorted({t.indicator for t in s.targets})
+        if needed:
+            cols = pf.read(columns=needed).to_pandas()
+            arrays = {v: cols[v].to_numpy().reshape(-1, len(years)) for v in needed}
+            evaluate(s.targets, arrays, years).to_csv(tmp / "targets.csv", index=False)
+        drawn = sample(s.uncertainty, s.seed, np.arange(s.draws))
+        pd.DataFrame({"draw": np.arange(s.draws), **drawn}).to_parquet(tmp / "inputs.parquet", index=False)
+        _write_yaml(loaded.resolved(), tmp / "scenario.resolved.yaml")
+        timings["summary"] = time.perf_counter() - t0
+        manifest = {
+            "name": s.name, "scenario_file": _rel(loaded.path), "extends": [_rel(p) for p in loaded.chain[1:]],
+            "scenario_hash": digest, "seed": s.seed, "draws": s.draws, "chunk_size": chunk_size,
+            "options": dict(options or {}), "years": [int(years[0]), int(years[-1])], "version": __version__,
+            "created": datetime.now().isoformat(timespec="seconds"),
+            "failed_draws": [f"{f.draws[0]}-{f.draws[-1]}: {f.error}" for f in failed],
+            "timings_s": {k: round(v, 6) for k, v in timings.items()},
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        final = base / f"{stamp}-{digest[:8]}"
+        n = 1
+        while final.exists():
+            n += 1
+            final = base / f"{stamp}-{digest[:8]}-{n}"
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final, medians, failed

@@ -26,6 +26,7 @@ from .fields import (AnySeries, Count, CountSeries, DataFile, PositiveSeries, Ra
 from .series import Series
 from .targets import Target
 from .teachers_schema import Teachers
+from .uncertainty import Lever, Uncertainty
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = ROOT / "scenarios"
@@ -207,6 +208,8 @@ class Scenario(Strict):
     attainment: Attainment
     teachers: Teachers | None = None
     targets: list[Target] = []
+    uncertainty: dict[str, Uncertainty] = {}
+    levers: dict[str, Lever] = {}
 
     @model_validator(mode="after")
     def _base_year(self):
@@ -401,6 +404,7 @@ def load(ref: str | Path) -> Loaded:
     loaded = Loaded(scenario=scenario, path=path, chain=chain, origins=origins, raw=data)
     _check_notes(loaded)
     _check_targets(loaded)
+    _check_paths(loaded)
     return loaded
 
 
@@ -419,6 +423,18 @@ def _check_notes(loaded: Loaded) -> None:
                 file, line = loaded.origins.get(("notes", i), (loaded.path, None))
                 raise ScenarioError(f"note is about '{note.about}', which the scenario does not have",
                                     file=file, line=line, key=f"notes.{i}.about")
+
+
+def _check_paths(loaded: Loaded) -> None:
+    from .uncertainty import resolve
+
+    for block in ("uncertainty", "levers"):
+        for path in getattr(loaded.scenario, block):
+            try:
+                resolve(loaded.scenario, path)
+            except ValueError as e:
+                file, line = loaded.origins.get((block, path), (loaded.path, None))
+                raise ScenarioError(str(e), file=file, line=line, key=f"{block}.{path}") from None
 
 
 def _check_targets(loaded: Loaded) -> None:

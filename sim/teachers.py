@@ -294,10 +294,10 @@ class SupplyInputs:
     regular0: np.ndarray         # (L, 2, 2, A): base regular stock, level × area × sex × age
     tegang0: np.ndarray          # (K, 2, 2, A): base 特岗 stock, contract year × (primary, junior) × sex × age
     lam: np.ndarray              # (A,) attrition hazard by age
-    tegang_hires: np.ndarray     # (T,)
+    tegang_hires: np.ndarray     # (D|1, T)
     tegang_primary_share: float
     contract_years: int
-    retention: float
+    retention: np.ndarray        # (D|1,)
     tegang_age: int
     public_funded: np.ndarray    # (T,)
     public_funded_primary_share: float
@@ -368,8 +368,10 @@ def supply_inputs(cfg: Teachers, ctx: StageContext, demand: np.ndarray) -> Suppl
     bracket = np.searchsorted(np.array(ts.bracket_years), tenure, side="right")
     return SupplyInputs(
         years=years, demand=demand, regular0=reg, tegang0=teg, lam=attrition_hazard(cfg.attrition),
-        tegang_hires=ev(cfg.tegang.hires), tegang_primary_share=cfg.tegang.primary_share,
-        contract_years=cfg.tegang.contract_years, retention=cfg.tegang.retention, tegang_age=cfg.tegang.hire_age,
+        tegang_hires=ctx.evaluate("teachers.tegang.hires", cfg.tegang.hires, lo=0.0),
+        tegang_primary_share=cfg.tegang.primary_share, contract_years=cfg.tegang.contract_years,
+        retention=ctx.evaluate("teachers.tegang.retention", cfg.tegang.retention, 0.0, 1.0)[:, 0],
+        tegang_age=cfg.tegang.hire_age,
         public_funded=ev(h.public_funded), public_funded_primary_share=h.public_funded_primary_share,
         public_funded_age=h.public_funded_age, hire_age=h.hire_age,
         female_share=np.array([getattr(h.female_share, lv) for lv in LEVELS]),
@@ -455,7 +457,7 @@ def aggregate_supply(inp: SupplyInputs) -> dict[str, np.ndarray]:
         Rs = R * ss[i][None, None, None]
         Gs = G[:, :K - 1] * e1
         end = G[:, K - 1] * e_end                           # reach the end of the contract
-        kept = end * inp.retention
+        kept = end * inp.retention[:, None, None, None]
         out["tegang_retained"][:, i] = kept.sum(axis=(1, 2, 3))
         out["tegang_left"][:, i] = (end - kept).sum(axis=(1, 2, 3))
         kept_sep = kept * e_rest
@@ -474,11 +476,11 @@ def aggregate_supply(inp: SupplyInputs) -> dict[str, np.ndarray]:
         Gn = np.zeros_like(G)
         Gn[:, 1:, ..., 1:] = Gs[..., :-1]
         # ---- September of year i+1: 特岗 and 公费师范生 first, then regular hires to demand
-        nt = inp.tegang_hires[i + 1]
+        nt = inp.tegang_hires[:, i + 1]
         ps = inp.tegang_primary_share
         ta = inp.tegang_age - MIN_AGE
         for j, share in ((0, ps), (1, 1 - ps)):
-            Gn[:, 0, j, :, ta] += nt * share * sex_split[TEGANG_LEVELS[j]]
+            Gn[:, 0, j, :, ta] += nt[:, None] * share * sex_split[TEGANG_LEVELS[j]]
         out["tegang_hires"][:, i + 1] = nt
         npf = inp.public_funded[i + 1]
         pa = inp.public_funded_age - MIN_AGE
