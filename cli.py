@@ -266,6 +266,169 @@ def report(
     typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
+def _out_folder(kind: str, name: str) -> Path:
+    from datetime import datetime
+    return Path("outputs") / kind / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+@app.command()
+def sensitivity(
+    scenario: str = typer.Argument(..., help="A scenario with an uncertainty: block."),
+    method: str = typer.Option("sobol", "--method", help="sobol or morris."),
+    n: int = typer.Option(256, "--n", help="Base sample size (sobol: n×(2k+2) runs; morris: n trajectories)."),
+    output: str = typer.Option(..., "--output", help="VARIABLE@YEAR, e.g. 'Teachers|Gap|Primary|Rural@2030'."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for indices.csv and report.html."),
+    workers: Optional[int] = typer.Option(None, "--workers"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler"),
+    lang: str = typer.Option("zh", "--lang"),
+) -> None:
+    """Which unknowns matter most: Sobol indices (S1, ST with 95 % intervals) or Morris effects.
+
+    Example: [bold]edusim sensitivity my-uncertain.yaml --method sobol --n 512 --output "Enrolment|Primary@2035"[/bold]
+    """
+    from rich.table import Table
+
+    from sim import __version__
+    from sim.executors import ExecutorError, open_executor
+    from sim.report.figures import tornado
+    from sim.report.page import render
+    from sim.runner import prepare, write_text_atomic
+    from sim.scenario import ScenarioError
+    from sim.sensitivity import analyse, model_output
+
+    try:
+        variable, _, year = output.rpartition("@")
+        if not variable or not year.isdigit():
+            raise ScenarioError(f"--output must be VARIABLE@YEAR, got '{output}'")
+        if method not in ("sobol", "morris"):
+            raise ScenarioError(f"--method must be sobol or morris, got '{method}'")
+        if n <= 0:
+            raise ScenarioError(f"--n must be at least 1, got {n}")
+        loaded, tables, _ = prepare(scenario)
+        s = loaded.scenario
+        from sim.results import catalogue
+        if variable not in catalogue().index:
+            raise ScenarioError(f"the model does not produce '{variable}'")
+        with open_executor(workers, scheduler) as ex:
+            names, model = model_output(s, tables, variable, int(year), executor=ex)
+            indices = analyse(method, names, model, n, seed=s.seed)
+        folder = out or _out_folder("sensitivity", s.name)
+        title = f"{s.name}: {variable} @ {year} ({method})"
+        page = render(title, f"<p>{html_escape(title)}</p>", [(title, tornado(indices, lang, title))], lang,
+                      __version__, tables_html=indices.to_html(index=False, float_format=lambda v: f"{v:.3f}"))
+        write_text_atomic(indices.to_csv(index=False), Path(folder) / "indices.csv", "", ".csv")
+        write_text_atomic(page, Path(folder) / "report.html", "", ".html")
+    except (ExecutorError, ValueError, KeyError, *_user_errors()) as e:
+        _fail(e)
+        return
+    t = Table(title=f"{method} — {variable} @ {year}")
+    for c in indices.columns:
+        t.add_column(c)
+    for _, r in indices.iterrows():
+        t.add_row(*[r["input"]] + [f"{v:.3f}" for v in r.values[1:]])
+    _console().print(t)
+    typer.echo(f"wrote {folder}")
+
+
+def html_escape(text: str) -> str:
+    import html
+    return html.escape(text)
+
+
+@app.command()
+def sweep(
+    scenario: str = typer.Argument(..., help="A scenario name or file."),
+    lever: List[str] = typer.Option(..., "--lever", help="PATH=LO:HI:STEP (grid) or PATH=LO:HI with --samples."),
+    samples: Optional[int] = typer.Option(None, "--samples", help="Latin-hypercube points instead of a grid."),
+    draws: Optional[int] = typer.Option(None, "--draws", help="Monte Carlo draws at each point."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for sweep.csv and report.html."),
+    workers: Optional[int] = typer.Option(None, "--workers"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler"),
+    lang: str = typer.Option("zh", "--lang"),
+) -> None:
+    """Probability of meeting each target over a grid of lever values.
+
+    Example: [bold]edusim sweep baseline --lever teachers.tegang.hires=0:400:50 --draws 200[/bold]
+    """
+    from rich.progress import Progress
+
+    from sim import __version__
+    from sim.executors import ExecutorError, open_executor
+    from sim.report.figures import heatmap, probability_lines
+    from sim.report.page import render
+    from sim.runner import prepare, write_text_atomic
+    from sim.scenario import ScenarioError
+    from sim.sweep import design, parse_lever
+    from sim.sweep import sweep as run_sweep
+    from sim.uncertainty import resolve
+
+    try:
+        if draws is not None and draws <= 0:
+            raise ScenarioError(f"--draws must be at least 1, got {draws}")
+        loaded, tables, _ = prepare(scenario, draws)
+        s = loaded.scenario
+        levers = [parse_lever(text, s.levers) for text in lever]
+        for path, _ in levers:
+            resolve(s, path)
+        points = design(levers, samples, seed=s.seed)
+        with open_executor(workers, scheduler) as ex, Progress(transient=True) as progress:
+            task = progress.add_task("lever points", total=len(points))
+            table = run_sweep(s, tables, points, executor=ex, on_point=lambda k: progress.advance(task, k))
+        names = [p for p, _ in levers]
+        figs = []
+        if len(names) == 2 and not samples:
+            figs = [(t, heatmap(table, names[0], names[1], t, lang, "P(met)")) for t in dict.fromkeys(table["target"])]
+        else:
+            figs = [("P(met)", probability_lines(table, names[0], lang, "P(met)"))]
+        folder = out or _out_folder("sweeps", s.name)
+        write_text_atomic(table.to_csv(index=False), Path(folder) / "sweep.csv", "", ".csv")
+        write_text_atomic(render(f"{s.name}: sweep", "", figs, lang, __version__), Path(folder) / "report.html", "", ".html")
+    except (ExecutorError, ValueError, KeyError, *_user_errors()) as e:
+        _fail(e)
+        return
+    wide = table.pivot_table(index=names, columns="target", values="probability").reset_index()
+    _console().print(wide.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    typer.echo(f"wrote {folder}")
+
+
+@app.command()
+def solve(
+    scenario: str = typer.Argument(..., help="A scenario name or file."),
+    lever: str = typer.Option(..., "--lever", help="PATH, PATH=LO:HI (default: the range in levers:)."),
+    target: str = typer.Option(..., "--target", help="A target id of the scenario."),
+    probability: Optional[float] = typer.Option(None, "--probability", help="With draws: the chance of meeting it."),
+    draws: Optional[int] = typer.Option(None, "--draws"),
+) -> None:
+    """The smallest (or largest) lever value at which a target is met, then a run that confirms it.
+
+    Example: [bold]edusim solve vocational-shift --lever students.transitions.vocational_share=0.28:0.5 --target vocational-students-2025[/bold]
+    """
+    from sim.runner import prepare
+    from sim.scenario import ScenarioError
+    from sim.sweep import run_point, parse_lever
+    from sim.sweep import solve as run_solve
+    from sim.uncertainty import resolve
+
+    try:
+        if probability is not None and not 0 < probability <= 1:
+            raise ScenarioError(f"--probability must be in (0, 1], got {probability}")
+        loaded, tables, _ = prepare(scenario, draws)
+        s = loaded.scenario
+        path, rng = parse_lever(lever, s.levers)
+        resolve(s, path)
+        if probability is not None and s.draws == 1:
+            raise ScenarioError("--probability needs draws: add --draws N (and an uncertainty: block)")
+        found = run_solve(s, tables, path, target, min(rng), max(rng), probability)
+        _, check = run_point(s, tables, {path: found["value"]})
+        row = check[check["id"] == target].iloc[0]
+    except (ValueError, KeyError, *_user_errors()) as e:
+        _fail(e)
+        return
+    typer.echo(f"{found['direction']} {path} meeting '{target}': {found['value']:.6g} {found['note']}".rstrip())
+    typer.echo(f"confirmed by a run: value {row['value']:.6g}, margin {row['margin']:+.4g}, "
+               f"P(met) {row['probability']:.0%} → {'met' if row['met'] or (probability and row['probability'] >= probability) else 'NOT met'}")
+
+
 @app.command()
 def validate(scenarios: List[str] = typer.Argument(..., help="Scenario names or files.")) -> None:
     """Check scenarios without running them.

@@ -138,15 +138,21 @@ def _stages(scenario: Scenario) -> list[tuple[str, Callable]]:
 
 
 def simulate(scenario: Scenario, tables: dict[str, Any], draw_index: np.ndarray | None = None,
-             options: dict | None = None, timings: dict | None = None) -> StageContext:
-    """Run every stage for the given draws; returns the context holding all results."""
+             options: dict | None = None, timings: dict | None = None,
+             drawn: dict[str, np.ndarray] | None = None) -> StageContext:
+    """Run every stage for the given draws; returns the context holding all results.
+
+    The uncertain inputs are drawn from the seed by draw index, unless ``drawn`` gives
+    them ({path: (D,)}, as a sensitivity design does).
+    """
     if draw_index is None:
         draw_index = np.arange(scenario.draws)
     from .uncertainty import sample
 
     ctx = StageContext(years=scenario.years, draws=len(draw_index), seed=scenario.seed,
                        draw_index=np.asarray(draw_index), tables=tables, options=dict(options or {}))
-    drawn = sample(scenario.uncertainty, scenario.seed, ctx.draw_index)
+    if drawn is None:
+        drawn = sample(scenario.uncertainty, scenario.seed, ctx.draw_index)
     ctx.perturb = {p: (scenario.uncertainty[p].apply, v) for p, v in drawn.items()}
     for name, stage in _stages(scenario):
         t0 = time.perf_counter()

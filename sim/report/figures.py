@@ -228,3 +228,53 @@ def sankey(df: pd.DataFrame, scenario: str, year: int, lang: str, title: str) ->
     fig.update_layout(title=f"{title} ({scenario}, {year})", height=420,
                       font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
     return fig
+
+
+def tornado(indices: pd.DataFrame, lang: str, title: str) -> go.Figure:
+    """Sensitivity indices as horizontal bars, largest on top (Sobol ST and S1, or Morris mu*)."""
+    if "ST" in indices:
+        df = indices.sort_values("ST")
+        fig = go.Figure([
+            go.Bar(y=df["input"], x=df["ST"], orientation="h", name="ST (total)", error_x=dict(array=df["ST_conf"])),
+            go.Bar(y=df["input"], x=df["S1"], orientation="h", name="S1 (first order)", error_x=dict(array=df["S1_conf"])),
+        ])
+        xt = "Sobol index" if lang == "en" else "Sobol 指数"
+    else:
+        df = indices.sort_values("mu_star")
+        fig = go.Figure([go.Bar(y=df["input"], x=df["mu_star"], orientation="h", name="μ*",
+                                error_x=dict(array=df["mu_star_conf"]))])
+        xt = "Morris μ* (output units)" if lang == "en" else "Morris μ*（输出单位）"
+    fig.update_layout(title=title, barmode="group", template="plotly_white", height=160 + 60 * len(df),
+                      margin=dict(l=260, r=20, t=60, b=50),
+                      font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
+    fig.update_xaxes(title_text=xt)
+    return fig
+
+
+def heatmap(sweep: pd.DataFrame, x: str, y: str, target: str, lang: str, title: str) -> go.Figure:
+    """Probability of meeting ``target`` over two levers."""
+    sub = sweep[sweep["target"] == target]
+    grid = sub.pivot_table(index=y, columns=x, values="probability")
+    fig = go.Figure(go.Heatmap(z=grid.values, x=grid.columns, y=grid.index, zmin=0, zmax=1,
+                               colorscale=[[0, "#d73027"], [0.5, "#fee08b"], [1, "#1a9850"]],
+                               colorbar=dict(title=TEXT[lang]["prob"], tickformat=".0%"),
+                               hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{TEXT[lang]['prob']}: %{{z:.0%}}<extra>{target}</extra>"))
+    fig.update_layout(title=f"{title}: {target}", template="plotly_white", height=480,
+                      font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
+    fig.update_xaxes(title_text=x)
+    fig.update_yaxes(title_text=y)
+    return fig
+
+
+def probability_lines(sweep: pd.DataFrame, x: str, lang: str, title: str) -> go.Figure:
+    """Probability of meeting each target along one lever."""
+    fig = go.Figure()
+    for i, (tid, part) in enumerate(sweep.groupby("target", sort=False)):
+        part = part.sort_values(x)
+        fig.add_trace(go.Scatter(x=part[x], y=part["probability"], mode="lines+markers", name=tid,
+                                 line=dict(color=PALETTE[i % len(PALETTE)])))
+    fig.update_layout(title=title, template="plotly_white", height=460, hovermode="x unified",
+                      font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
+    fig.update_xaxes(title_text=x)
+    fig.update_yaxes(title_text=TEXT[lang]["prob"], tickformat=".0%", range=[-0.02, 1.02])
+    return fig

@@ -102,31 +102,40 @@ def charts(runs: list[ReportInput], lang: str) -> list[tuple[str, object]]:
     return out
 
 
-def build_page(runs: list[ReportInput], lang: str = "zh", version: str = "") -> str:
-    """The whole HTML page as text."""
-    from plotly.offline import get_plotlyjs
-
+def build_page(runs: list[ReportInput], lang: str = "zh", version: str = "",
+               extra: list[tuple[str, object]] | None = None) -> str:
+    """The whole HTML page as text: the scenarios' table, then every chart."""
     u = UI[lang]
     esc = html.escape
-    blocks, scripts = [], []
-    for i, (title, fig) in enumerate(charts(runs, lang)):
-        div = f"chart-{i}"
-        blocks.append(f'<section><h2>{esc(title)}</h2><div id="{div}" class="chart"></div></section>')
-        payload = fig.to_json().replace("</", "<\\/")
-        scripts.append(f'draw("{div}", {payload});')
     rows = []
     for r in runs:
         files = "<br>".join(f"<code>{esc(f)}</code> <code>{esc(h[:16])}</code>" for f, h in r.files)
         rows.append(f"<tr><td><b>{esc(r.name)}</b></td><td>{esc(r.title.get(lang, ''))}</td>"
                     f"<td>{esc(r.description.get(lang, ''))}</td><td>{r.draws}</td><td>{files}</td></tr>")
     meta = (f'<table class="meta"><tr><th>{u["scenarios"]}</th><th></th><th></th><th>{u["draws"]}</th>'
-            f'<th>{u["hash"]}</th></tr>{"".join(rows)}</table>'
-            f'<p class="small">{u["version"]}: {esc(version)} · {u["generated"]}: '
+            f'<th>{u["hash"]}</th></tr>{"".join(rows)}</table>')
+    return render(u["title"], meta, charts(runs, lang) + list(extra or []), lang, version)
+
+
+def render(title: str, meta_html: str, figs: list[tuple[str, object]], lang: str = "zh", version: str = "",
+           tables_html: str = "") -> str:
+    """A page of charts: ``meta_html`` and ``tables_html`` must already be escaped."""
+    from plotly.offline import get_plotlyjs
+
+    u = UI[lang]
+    esc = html.escape
+    blocks, scripts = [], []
+    for i, (name, fig) in enumerate(figs):
+        div = f"chart-{i}"
+        blocks.append(f'<section><h2>{esc(name)}</h2><div id="{div}" class="chart"></div></section>')
+        payload = fig.to_json().replace("</", "<\\/")
+        scripts.append(f'draw("{div}", {payload});')
+    meta = (f'{meta_html}<p class="small">{u["version"]}: {esc(version)} · {u["generated"]}: '
             f'{datetime.now().isoformat(timespec="seconds")} · {u["note"]}</p>')
     return f"""<!DOCTYPE html>
 <html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(u['title'])}</title>
+<title>{esc(title)}</title>
 <style>
 body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; margin: 24px auto;
        max-width: 1200px; color: #222; }}
@@ -142,8 +151,9 @@ window.addEventListener("error", function (e) {{ window.__errors.push(String(e.m
 </script>
 <script>{get_plotlyjs()}</script>
 </head><body>
-<h1>{esc(u['title'])}</h1>
+<h1>{esc(title)}</h1>
 {meta}
+{tables_html}
 {''.join(blocks)}
 <pre id="js-errors"></pre>
 <script>
