@@ -24,6 +24,9 @@ KEY_INDICATORS = [
     "Teachers|Gap|Primary|Rural", "Teachers|Gap|Junior|Rural",
     "Teachers|Retirements", "Teachers|Tegang|Hires", "Teachers|Tegang|In contract",
     "Teachers|Subject demand|PE", "Teachers|Subject demand|Arts",
+    "Spending|Total", "Budget|Envelope", "Budget|Gap", "Spending|Per student|Primary",
+    "Pay|Teachers|Compulsory", "Pay|Civil servants",
+    "Rule|Spending does not fall", "Rule|Per student does not fall", "Rule|Teacher pay at least civil servants",
 ]
 
 
@@ -187,7 +190,8 @@ def targets(
         ok = "[green]✓ 达成 met[/green]" if r["met"] else "[red]✗ 未达成 missed[/red]"
         first = "—" if r["first_year_met"] is None or r["first_year_met"] != r["first_year_met"] else str(int(r["first_year_met"]))
         t.add_row(r["id"], var_label(r["indicator"], "zh"), str(r["year"]),
-                  f"{r['comparison']} {_fmt(r['target'], r['indicator'])}", _fmt(r["value"], r["indicator"]), ok,
+                  f"{r['comparison']} {_fmt(r['target'], r['indicator'])}" + (f" ±{r['tolerance']:.0%}" if r["tolerance"] else ""),
+                  _fmt(r["value"], r["indicator"]), ok,
                   f"{_fmt_margin(r['margin'], r['indicator'])} ({r['margin_share']:+.1%})", first,
                   f"{r['probability']:.0%}", KIND_LABELS[r["kind"]][0])
     _console().print(t)

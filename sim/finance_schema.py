@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from .fields import AnySeries, Count, CountSeries, PositiveSeries, RateSeries, Strict, Text, Year
@@ -135,7 +134,7 @@ class Training(Strict):
     person_trainings: CountSeries = Series.constant(19940)   # plan 一(一): 99,700 in 十三五 / 5 years
     hours_per_training: PositiveSeries = Series.constant(100)  # assumption, as teachers.training
     # derived: 18.8 million yuan / 99,700 person-trainings / 100 h ≈ 1.886 yuan per hour (plan 一(一))
-    cost_per_hour: CountSeries = Series.constant(18.8e6 / 99700 / 100)
+    cost_per_hour: CountSeries = Series.constant(1.8857)
 
 
 class Adds(Strict):
@@ -225,7 +224,7 @@ def check_projects(finance: Finance, start: int, end: int) -> None:
     ...
     ValueError: project 'k1' starts in 2040 and opens in 2040, outside the horizon 2020-2035
     """
-    for i, p in enumerate(finance.projects):
+    for p in finance.projects:
         if not (start <= p.start <= end and start <= p.opens <= end):
             raise ValueError(f"project {p.name!r} starts in {p.start} and opens in {p.opens}, "
                              f"outside the horizon {start}-{end}")

@@ -134,6 +134,9 @@ def _stages(scenario: Scenario) -> list[tuple[str, Callable]]:
     if scenario.teachers is not None:
         from .teachers import teacher_stage
         stages.append(("teachers", lambda s, ctx: teacher_stage(s.teachers, ctx)))
+    if scenario.finance is not None:
+        from .finance import finance_stage
+        stages.append(("finance", lambda s, ctx: finance_stage(s.finance, ctx)))
     return stages
 
 

@@ -26,6 +26,7 @@ from .fields import (AnySeries, Count, CountSeries, DataFile, PositiveSeries, Ra
 from .series import Series
 from .targets import Target
 from .teachers_schema import Teachers
+from .finance_schema import Finance
 from .uncertainty import Lever, Uncertainty
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -207,6 +208,7 @@ class Scenario(Strict):
     students: Students
     attainment: Attainment
     teachers: Teachers | None = None
+    finance: Finance | None = None
     targets: list[Target] = []
     uncertainty: dict[str, Uncertainty] = {}
     levers: dict[str, Lever] = {}
@@ -405,6 +407,7 @@ def load(ref: str | Path) -> Loaded:
     _check_notes(loaded)
     _check_targets(loaded)
     _check_paths(loaded)
+    _check_projects(loaded)
     return loaded
 
 
@@ -423,6 +426,22 @@ def _check_notes(loaded: Loaded) -> None:
                 file, line = loaded.origins.get(("notes", i), (loaded.path, None))
                 raise ScenarioError(f"note is about '{note.about}', which the scenario does not have",
                                     file=file, line=line, key=f"notes.{i}.about")
+
+
+def _check_projects(loaded: Loaded) -> None:
+    s = loaded.scenario
+    if s.finance is None:
+        return
+    from .finance_schema import check_projects
+    try:
+        check_projects(s.finance, s.horizon.start, s.horizon.end)
+    except ValueError as e:
+        bad = next(i for i, p in enumerate(s.finance.projects)
+                   if not (s.horizon.start <= p.start <= s.horizon.end and s.horizon.start <= p.opens <= s.horizon.end))
+        key = ("finance", "projects", bad)
+        file, line = loaded.origins.get(key, (loaded.path, None))
+        raise ScenarioError(str(e), file=file, line=line, key="finance.projects." + str(bad),
+                            hint="move the project's years inside the horizon, or extend the horizon") from None
 
 
 def _check_paths(loaded: Loaded) -> None:

@@ -104,7 +104,8 @@ def evaluate_target(target: Target, results: dict[str, np.ndarray], years: np.nd
     scale = abs(target.value) if target.value != 0 else 1.0
     return {
         "id": target.id, "indicator": target.indicator, "year": str(target.year),
-        "comparison": target.comparison, "target": target.value, "kind": target.kind, "source": target.source,
+        "comparison": target.comparison, "target": target.value, "tolerance": target.tolerance,
+        "kind": target.kind, "source": target.source,
         "value": float(np.median(value_at_worst)), "met": bool(med >= 0), "margin": med,
         "margin_share": med / scale, "first_year_met": first, "breach_years": breaches,
         "probability": float((m >= 0).mean()),

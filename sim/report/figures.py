@@ -158,8 +158,9 @@ def scorecard(targets: pd.DataFrame, lang: str, title: str) -> go.Figure:
     With draws, the colour is the probability of meeting the target.
     """
     t = targets.copy()
-    t["col"] = [f"{var_label(i, lang)}<br>{y} {c} {_fmt(v, i)}" for i, y, c, v in
-                zip(t["indicator"], t["year"], t["comparison"], t["target"])]
+    tol = t["tolerance"] if "tolerance" in t else [0.0] * len(t)
+    t["col"] = [f"{var_label(i, lang)}<br>{y} {c} {_fmt(v, i)}" + (f" ±{e:.0%}" if e else "")
+                for i, y, c, v, e in zip(t["indicator"], t["year"], t["comparison"], t["target"], tol)]
     cols = list(dict.fromkeys(t["col"]))
     rows = list(dict.fromkeys(t["scenario"]))
     z = np.full((len(rows), len(cols)), np.nan)
