@@ -138,8 +138,9 @@ def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
         extras = programmes - programmes[:, :1]
     else:
         # Bottom-up: the pay bill holds 特岗 teachers at full pay; the central subsidy pays part of it
-        # and arrives outside the envelope, so it is taken off.
-        extras = township + training - tg_central_total
+        # and arrives outside the envelope, so it is taken off — never more than the primary and
+        # junior pay bill it pays into (without the teacher module that bill may hold fewer 特岗).
+        extras = township + training - np.minimum(tg_central_total, paybill["primary"] + paybill["junior"])
 
     proj = project_arrays(cfg, years)
     projects = _dt(proj["capital"] + proj["running"], D, T)
