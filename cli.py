@@ -262,7 +262,15 @@ def report(
         if lang not in ("zh", "en"):
             raise ScenarioError(f"--lang must be zh or en, got '{lang}'")
         runs = _run_all(scenarios, draws)
-        page = build_page([from_run(r) for r in runs], lang=lang, version=__version__)
+        from sim.cohort import cohort_table
+        from sim.explain import for_report
+        from sim.report.page import cohort_html, explain_figures
+        from sim.runner import prepare, simulate
+        loaded, tables, _ = prepare(scenarios[0], draws=1)
+        decompositions = for_report(loaded.scenario, tables, lambda sc: simulate(sc, tables).results)
+        page = build_page([from_run(r) for r in runs], lang=lang, version=__version__,
+                          extra=explain_figures(decompositions, lang),
+                          tables_html=cohort_html(cohort_table(loaded.scenario), lang))
         path = write_text_atomic(page, out, "-".join(r.scenario.name for r in runs))
     except _user_errors() + (KeyError,) as e:
         _fail(e)
@@ -431,6 +439,146 @@ def solve(
     typer.echo(f"{found['direction']} {path} meeting '{target}': {found['value']:.6g} {found['note']}".rstrip())
     typer.echo(f"confirmed by a run: value {row['value']:.6g}, margin {row['margin']:+.4g}, "
                f"P(met) {row['probability']:.0%} → {'met' if row['met'] or (probability and row['probability'] >= probability) else 'NOT met'}")
+
+
+@app.command()
+def backtest(
+    base: Optional[List[int]] = typer.Option(None, "--base", help="Base years to run (default: every one the data allow)."),
+    draws: Optional[int] = typer.Option(None, "--draws", help="Draws for intervals (each back-test's uncertainty: block)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for backtest.csv, summary.csv and report.html."),
+    lang: str = typer.Option("zh", "--lang"),
+) -> None:
+    """Forecast error by lead time: run from every base year with data, compare with what was observed.
+
+    Example: [bold]edusim backtest --draws 500[/bold]
+    """
+    import pandas as pd
+    from rich.table import Table
+
+    from sim import __version__
+    from sim.backtest import base_years, compare, observed, summary
+    from sim.report.figures import backtest_chart
+    from sim.report.page import render
+    from sim.runner import simulate_scenario, write_text_atomic
+    from sim.scenario import ScenarioError
+
+    try:
+        if draws is not None and draws <= 0:
+            raise ScenarioError(f"--draws must be at least 1, got {draws}")
+        available = base_years()
+        wanted = base or list(available)
+        missing = [b for b in wanted if b not in available]
+        if missing:
+            raise ScenarioError(f"no back-test data for base year {missing[0]}",
+                                hint=f"base years with a scenario and later observations: {', '.join(map(str, available))}")
+        obs = observed()
+        rows = []
+        for b in wanted:
+            res = simulate_scenario(available[b], draws=draws)
+            rows.append(compare(b, res.results, res.years, obs))
+        table = pd.concat(rows, ignore_index=True)
+        summ = summary(table)
+        folder = out or _out_folder("backtest", "all")
+        write_text_atomic(table.to_csv(index=False), Path(folder) / "backtest.csv", "", ".csv")
+        write_text_atomic(summ.to_csv(index=False), Path(folder) / "summary.csv", "", ".csv")
+        page = render("回测：预测误差" if lang == "zh" else "Back-test: forecast error", "",
+                      [("error", backtest_chart(table, lang))], lang, __version__,
+                      tables_html=summ.to_html(index=False, float_format=lambda v: f"{v:.3f}")
+                      + table.drop(columns=["source"]).to_html(index=False, float_format=lambda v: f"{v:.4g}"))
+        write_text_atomic(page, Path(folder) / "report.html", "", ".html")
+    except _user_errors() as e:
+        _fail(e)
+        return
+    t = Table(title="回测 back-test: model − observed")
+    for c in ("base", "lead", "variable", "observed", "model", "error", "APE", "in 50%", "in 90%"):
+        t.add_column(c)
+    for _, r in table.iterrows():
+        t.add_row(str(r["base"]), str(r["lead"]), r["variable"], f"{r['observed']:.4g}", f"{r['model']:.4g}",
+                  f"{r['error']:+.4g}", f"{r['ape']:.1%}", "" if r["in50"] is None else ("✓" if r["in50"] else "✗"),
+                  "" if r["in90"] is None else ("✓" if r["in90"] else "✗"))
+    _console().print(t)
+    _console().print(summ.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    typer.echo(f"wrote {folder}")
+
+
+@app.command()
+def explain(
+    scenario: str = typer.Argument(..., help="A scenario name or file."),
+    variable: Optional[str] = typer.Option(None, "--variable", help="A result variable, e.g. 'Teachers|Gap'."),
+    year_from: Optional[int] = typer.Option(None, "--from", help="First year (default: the base year)."),
+    year_to: Optional[int] = typer.Option(None, "--to", help="Last year (default: the horizon's end)."),
+    against: Optional[str] = typer.Option(None, "--against", help="Explain the difference from this scenario instead."),
+    year: Optional[int] = typer.Option(None, "--year", help="With --against: the year compared (default 2025)."),
+    cohort: bool = typer.Option(False, "--cohort", help="Show the reconstructed cohort (UIS) of every level."),
+    cohort_year: Optional[int] = typer.Option(None, "--cohort-year", help="Year of the rates (default: base year)."),
+) -> None:
+    """Why a number moved: its change split into parts that add up exactly; or the reconstructed cohort.
+
+    Examples: [bold]edusim explain baseline --variable "Teachers|Gap" --from 2020 --to 2030[/bold]
+    · [bold]edusim explain tegang-300 --variable "Teachers|Gap" --against baseline --year 2025[/bold]
+    · [bold]edusim explain baseline --cohort[/bold]
+    """
+    from rich.table import Table
+
+    from sim.cohort import cohort_table
+    from sim.explain import PART_LABELS, between_scenarios, between_years
+    from sim.runner import prepare, simulate
+    from sim.scenario import ScenarioError
+
+    try:
+        loaded, tables, _ = prepare(scenario, draws=1)
+        s = loaded.scenario
+        if cohort:
+            df = cohort_table(s, cohort_year)
+            t = Table(title=f"重构队列 reconstructed cohort (UNESCO UIS) — {s.name}, rates of {cohort_year or s.horizon.start}")
+            for c in df.columns:
+                t.add_column(c)
+            for _, r in df.iterrows():
+                t.add_row(r["level"], str(r["grades"]), f"{r['survival to last grade']:.4f}",
+                          f"{r['graduates per 1,000']:.1f}", f"{r['years per graduate']:.3f}",
+                          f"{r['coefficient of efficiency']:.4f}")
+            _console().print(t)
+            if variable is None:
+                return
+        if variable is None:
+            raise ScenarioError("give --variable VAR (or --cohort)")
+        run = lambda sc: simulate(sc, tables).results  # noqa: E731
+        produced = run(s)
+        if variable not in produced:
+            import difflib
+            close = difflib.get_close_matches(variable, list(produced), n=1)
+            raise ScenarioError(f"the model does not produce '{variable}'",
+                                hint=f"did you mean '{close[0]}'?" if close else None)
+        first, last = int(s.years[0]), int(s.years[-1])
+
+        def inside(y, what):
+            if not first <= y <= last:
+                raise ScenarioError(f"{what} {y} is outside the horizon {first}-{last}")
+            return y
+
+        if against is not None:
+            other = prepare(against, draws=1)[0].scenario
+            y = inside(year or 2025, "--year")
+            df = between_scenarios(other, s, tables, variable, y, run)
+            head = f"{variable}: {s.name} − {other.name} in {y}"
+        else:
+            y1, y2 = inside(year_from or first, "--from"), inside(year_to or last, "--to")
+            if y2 <= y1:
+                raise ScenarioError(f"--to ({y2}) must be after --from ({y1})")
+            df = between_years(s, tables, variable, y1, y2, run)
+            head = f"{variable}: {y1} → {y2} ({s.name})"
+    except (ValueError, *_user_errors()) as e:
+        _fail(e if not isinstance(e, ValueError) or isinstance(e, ScenarioError) else ScenarioError(str(e)))
+        return
+    t = Table(title=head)
+    t.add_column("part 分项")
+    t.add_column("value", justify="right")
+    for _, r in df.iterrows():
+        t.add_row(f"{PART_LABELS['zh'].get(r['part'], r['part'])}  {r['part']}", f"{r['value']:+,.4g}")
+    t.add_row("[b]sum 合计[/b]", f"[b]{df['value'].sum():+,.4g}[/b]")
+    t.add_row("change 变化", f"{df.attrs['total']:+,.4g}")
+    _console().print(t)
+    typer.echo(f"method: {df.attrs['method']}; parts − change = {df.attrs['residual']:.3g}")
 
 
 @app.command()

@@ -155,7 +155,8 @@ def simulate(scenario: Scenario, tables: dict[str, Any], draw_index: np.ndarray 
     ctx = StageContext(years=scenario.years, draws=len(draw_index), seed=scenario.seed,
                        draw_index=np.asarray(draw_index), tables=tables, options=dict(options or {}))
     if drawn is None:
-        drawn = sample(scenario.uncertainty, scenario.seed, ctx.draw_index)
+        # a one-draw run is the deterministic run: every input at its central (written) value
+        drawn = sample(scenario.uncertainty, scenario.seed, ctx.draw_index) if scenario.draws > 1 else {}
     ctx.perturb = {p: (scenario.uncertainty[p].apply, v) for p, v in drawn.items()}
     for name, stage in _stages(scenario):
         t0 = time.perf_counter()
@@ -392,28 +393,20 @@ def write_monte_carlo(loaded: Loaded, tables: dict, paths: list[Path], out: Path
         pf = pq.ParquetFile(tmp / "results.parquet")
         variables = [n for n in pf.schema_arrow.names if n not in ("draw", "year")]
         frames, medians = [], {}
-        year_col = pf.read(columns=["year"]).column(0).to_numpy()
-        for start in range(0, len(variables), 32):          # a few variables at a time
-            batch = variables[start:start + 32]
-            data = pf.read(columns=batch).to_pandas()
-            data["year"] = year_col
-            q = data.groupby("year")[batch].quantile([0.05, 0.25, 0.5, 0.75, 0.95])
-            mean = data.groupby("year")[batch].mean()
-            for v in batch:
-                wide = q[v].unstack()
-                wide.columns = ["q05", "q25", "q50", "q75", "q95"]
-                wide["mean"] = mean[v]
-                wide = wide.reset_index()
-                wide.insert(0, "variable", v)
-                frames.append(wide)
-                medians[v] = wide["q50"].to_numpy()
+        T = len(years)
+        # rows are written draw by draw, each with its T years in order: a column reshapes to (draws, T)
+        for v in variables:                                   # one column at a time: memory stays small
+            x = pf.read(columns=[v]).column(0).to_numpy().reshape(-1, T)
+            q = np.quantile(x, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+            frames.append(pd.DataFrame({"variable": v, "year": years, "q05": q[0], "q25": q[1], "q50": q[2],
+                                        "q75": q[3], "q95": q[4], "mean": x.mean(axis=0)}))
+            medians[v] = q[2]
         summary = pd.concat(frames, ignore_index=True)
         summary.insert(0, "scenario", s.name)
         summary.to_csv(tmp / "summary.csv", index=False, float_format="%.10g")
         needed = sorted({t.indicator for t in s.targets})
         if needed:
-            cols = pf.read(columns=needed).to_pandas()
-            arrays = {v: cols[v].to_numpy().reshape(-1, len(years)) for v in needed}
+            arrays = {v: pf.read(columns=[v]).column(0).to_numpy().reshape(-1, T) for v in needed}
             evaluate(s.targets, arrays, years).to_csv(tmp / "targets.csv", index=False)
         drawn = sample(s.uncertainty, s.seed, np.arange(s.draws))
         pd.DataFrame({"draw": np.arange(s.draws), **drawn}).to_parquet(tmp / "inputs.parquet", index=False)

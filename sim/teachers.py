@@ -536,6 +536,21 @@ def supply_results(demand: np.ndarray, subjects: dict[str, np.ndarray], enrol: n
     return res
 
 
+def elasticity_demand(enrolment: np.ndarray, base: np.ndarray, elasticity: float) -> np.ndarray:
+    """Teachers needed when demand moves by ``elasticity`` × the % change in enrolment each year.
+
+    enrolment: (D, T); base: (D,) or scalar teachers in the first year → (D, T).
+
+    >>> elasticity_demand(np.array([[100.0, 90.0, 99.0]]), 10.0, 0.8).round(4).tolist()
+    [[10.0, 9.2, 9.936]]
+    """
+    enrolment = np.asarray(enrolment, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.where(enrolment[:, :-1] > 0, enrolment[:, 1:] / enrolment[:, :-1] - 1.0, 0.0)
+    factor = np.concatenate([np.ones((enrolment.shape[0], 1)), np.cumprod(1.0 + elasticity * change, axis=1)], axis=1)
+    return np.asarray(base, dtype=float).reshape(-1, 1) * factor
+
+
 def teacher_stage(cfg: Teachers, ctx: StageContext) -> dict[str, np.ndarray]:
     """Demand and supply of teachers; supply from the engine in ``ctx.options["engine"]`` (aggregate | des).
 
@@ -544,6 +559,15 @@ def teacher_stage(cfg: Teachers, ctx: StageContext) -> dict[str, np.ndarray]:
     (2, 16)
     """
     demand, subjects, enrol = teacher_demand(cfg, ctx)
+    if cfg.demand.mode == "elasticity":
+        # from the base year's teachers in post, level by level and area by area
+        reg, teg = stock_arrays(ctx.tables[cfg.stock], cfg.stock_year, cfg.tegang.contract_years, check=False)
+        base = reg.sum(axis=(2, 3))                               # (L, areas)
+        base[list(TEGANG_LEVELS), RURAL] += teg.sum(axis=(0, 2, 3))
+        for k, lv in enumerate(LEVELS):
+            for a in range(len(AREAS)):
+                demand[:, :, k, a] = elasticity_demand(enrol[:, :, k, a], base[k, a],
+                                                       getattr(cfg.demand.elasticity, lv))
     inp = supply_inputs(cfg, ctx, demand)
     engine = ctx.options.get("engine", "aggregate")
     if engine == "des":

@@ -88,8 +88,30 @@ class RuralShares(Strict):
     secondary_vocational: RateSeries = C(0.05)
 
 
+Elasticity = Annotated[float, Field(ge=0, le=2)]
+
+
+class Elasticities(Strict):
+    """Teacher demand's elasticity to enrolment by level (elasticity mode).
+
+    England's Teacher Workforce Model (2026) uses 0.80 for primary and 0.05 for secondary.
+    Assumption for Jilin: 0.80 at every level. Staffing here is set by 编制 ratios (which
+    would give 1.0), but posts are kept when pupils fall and are redeployed slowly, which is
+    what England's primary figure measures; England's 0.05 for secondary reflects a pupil
+    bulge passing through fixed curriculum staffing, not a cohort decline like Jilin's.
+    """
+    preschool: Elasticity = 0.8
+    primary: Elasticity = 0.8
+    junior: Elasticity = 0.8
+    senior_general: Elasticity = 0.8
+    secondary_vocational: Elasticity = 0.8
+
+
 class Demand(Strict):
-    mode: Literal["ratio", "class"] = "ratio"
+    # ratio: students per staff post; class: classes × teachers per class; elasticity: the base
+    # year's teachers, moved each year by elasticity × the % change in enrolment
+    mode: Literal["ratio", "class", "elasticity"] = "ratio"
+    elasticity: Elasticities = Elasticities()
     staff_ratio: StaffRatios = StaffRatios()
     # Full-time teachers per staff post: 1.0 = use the staffing norm as a teacher norm (the default).
     teachers_per_staff: Rate = 1.0

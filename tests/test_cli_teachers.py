@@ -15,6 +15,7 @@ BAD = {
                             "teachers.demand.class_size.junior.urban", 6),
     "retention-above-1": ("  tegang:\n    retention: 1.3\n", "teachers.tegang.retention", 5),
     "negative-hiring": ("  tegang:\n    hires: {2021: -10}\n", "teachers.tegang.hires", 5),
+    "elasticity-above-2": ("  demand:\n    elasticity:\n      primary: 2.5\n", "teachers.demand.elasticity.primary", 6),
 }
 
 

@@ -127,3 +127,20 @@ def test_report_in_a_real_browser(tmp_path, runs):
     subprocess.run(flags + [f"--user-data-dir={tmp_path / 'u2'}", "--window-size=1280,3000",
                             f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
     assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+def test_waterfalls_and_cohort_table_build(runs):
+    from sim.cohort import cohort_table
+    from sim.explain import for_report
+    from sim.report.page import cohort_html, explain_figures
+    from sim.runner import prepare, simulate
+    loaded, tables, _ = prepare("baseline")
+    dec = for_report(loaded.scenario, tables, lambda s: simulate(s, tables).results)
+    figs = explain_figures(dec, "zh")
+    assert len(figs) == 3
+    for (name, parts, start, end), (_, fig) in zip(dec, figs):
+        wf = fig.data[0]
+        assert list(wf.measure) == ["absolute"] + ["relative"] * len(parts) + ["total"]
+        assert np.isclose(start + sum(wf.y[1:-1]), end)        # the bars land on the end value
+    html = cohort_html(cohort_table(loaded.scenario), "en")
+    assert "Reconstructed cohort" in html and "coefficient of efficiency" in html

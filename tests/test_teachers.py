@@ -258,3 +258,27 @@ def test_stock_flow_identity():
     leave = leave + out["Teachers|Tegang|Left"][0]
     enter = sum(out[f"Teachers|Hires|Regular|{n}"][0] for n in names) + out["Teachers|Tegang|Hires"][0]
     np.testing.assert_allclose(s[1:], s[:-1] - leave[:-1] + enter[1:], atol=1e-6)
+
+
+def test_elasticity_reproduces_englands_published_series():
+    """DfE Teacher Workforce Model (2026): primary, ε = 0.80, from 2024/25."""
+    from sim.teachers import elasticity_demand
+    pupils = np.array([[4_584_110, 4_495_718, 4_438_576, 4_357_707]], dtype=float)
+    got = elasticity_demand(pupils, 215_631, 0.80)[0, 1:]
+    published = np.array([212_292, 210_128, 207_054])
+    assert np.all(np.abs(got / published - 1) <= 0.001), got
+
+
+def test_elasticity_mode_starts_from_the_stock_and_moves_less_than_enrolment():
+    from sim.teachers_schema import Teachers
+    from sim.teachers import example_context, teacher_stage
+    ctx = example_context()
+    for lv in ("Primary", "Junior"):
+        ctx.results[f"Enrolment|{lv}"] = ctx.results[f"Enrolment|{lv}"] * np.linspace(1.0, 0.5, 16)[None, :]
+    cfg = Teachers.model_validate({"demand": {"mode": "elasticity"}})
+    out = teacher_stage(cfg, ctx)
+    d = out["Teachers|Demand|Primary"][0]
+    assert np.isclose(d[0], out["Teachers|Supply|Primary"][0, 0])   # base demand = base stock
+    assert d[-1] / d[0] > 0.5                                        # ε < 1: falls less than pupils
+    with pytest.raises(Exception, match="less than or equal to 2"):
+        Teachers.model_validate({"demand": {"elasticity": {"primary": 2.5}}})

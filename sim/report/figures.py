@@ -279,3 +279,36 @@ def probability_lines(sweep: pd.DataFrame, x: str, lang: str, title: str) -> go.
     fig.update_xaxes(title_text=x)
     fig.update_yaxes(title_text=TEXT[lang]["prob"], tickformat=".0%", range=[-0.02, 1.02])
     return fig
+
+
+def backtest_chart(table: pd.DataFrame, lang: str) -> go.Figure:
+    """Absolute percentage error of each indicator by lead time (one marker per back-test)."""
+    fig = go.Figure()
+    for i, (v, part) in enumerate(table.groupby("variable", sort=False)):
+        fig.add_trace(go.Scatter(x=part["lead"], y=part["ape"], mode="markers", name=var_label(v, lang),
+                                 marker=dict(size=11, color=PALETTE[i % len(PALETTE)]),
+                                 customdata=np.stack([part["base"], part["observed"], part["model"]], axis=-1),
+                                 hovertemplate="base %{customdata[0]}, lead %{x}: APE %{y:.1%}<br>"
+                                               "observed %{customdata[1]:.4g}, model %{customdata[2]:.4g}<extra></extra>"))
+    fig.update_layout(title="|model − observed| / observed", template="plotly_white", height=460,
+                      font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
+    fig.update_xaxes(title_text="lead time (years)" if lang == "en" else "预测年限（年）", dtick=1)
+    fig.update_yaxes(title_text="APE", tickformat=".0%")
+    return fig
+
+
+def waterfall(parts: pd.DataFrame, lang: str, title: str, start_label: str, end_label: str,
+              start: float, unit: str = "") -> go.Figure:
+    """Start value, the additive parts of the change, end value."""
+    from ..explain import PART_LABELS
+
+    names = [PART_LABELS.get(lang, {}).get(p, p) for p in parts["part"]]
+    fig = go.Figure(go.Waterfall(
+        x=[start_label] + names + [end_label], measure=["absolute"] + ["relative"] * len(parts) + ["total"],
+        y=[start] + list(parts["value"]) + [0], connector=dict(line=dict(color="#999")),
+        decreasing=dict(marker=dict(color="#d73027")), increasing=dict(marker=dict(color="#1a9850")),
+        totals=dict(marker=dict(color="#4575b4"))))
+    fig.update_layout(title=title, template="plotly_white", height=440, showlegend=False,
+                      font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
+    fig.update_yaxes(title_text=unit, tickformat=",")
+    return fig

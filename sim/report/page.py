@@ -103,7 +103,7 @@ def charts(runs: list[ReportInput], lang: str) -> list[tuple[str, object]]:
 
 
 def build_page(runs: list[ReportInput], lang: str = "zh", version: str = "",
-               extra: list[tuple[str, object]] | None = None) -> str:
+               extra: list[tuple[str, object]] | None = None, tables_html: str = "") -> str:
     """The whole HTML page as text: the scenarios' table, then every chart."""
     u = UI[lang]
     esc = html.escape
@@ -114,7 +114,27 @@ def build_page(runs: list[ReportInput], lang: str = "zh", version: str = "",
                     f"<td>{esc(r.description.get(lang, ''))}</td><td>{r.draws}</td><td>{files}</td></tr>")
     meta = (f'<table class="meta"><tr><th>{u["scenarios"]}</th><th></th><th></th><th>{u["draws"]}</th>'
             f'<th>{u["hash"]}</th></tr>{"".join(rows)}</table>')
-    return render(u["title"], meta, charts(runs, lang) + list(extra or []), lang, version)
+    return render(u["title"], meta, charts(runs, lang) + list(extra or []), lang, version, tables_html)
+
+
+def explain_figures(decompositions, lang: str) -> list[tuple[str, object]]:
+    """Waterfalls of ``sim.explain.for_report`` output (computed by the caller, not here)."""
+    from .figures import unit_label, waterfall
+
+    title = "变化分解" if lang == "zh" else "Why it changed"
+    out = []
+    for name, parts, start, end in decompositions:
+        variable, _, span = name.partition(": ")
+        a, _, b = span.partition(" → ")
+        out.append((f"{title}: {name}", waterfall(parts, lang, f"{title}: {name}", a, b, start,
+                                                  unit_label(variable, lang))))
+    return out
+
+
+def cohort_html(df, lang: str) -> str:
+    """The reconstructed-cohort table as HTML (numbers only; level names are fixed identifiers)."""
+    head = "<h2>重构队列（UNESCO UIS）</h2>" if lang == "zh" else "<h2>Reconstructed cohort (UNESCO UIS)</h2>"
+    return head + df.to_html(index=False, float_format=lambda v: f"{v:.4f}", classes="meta")
 
 
 def render(title: str, meta_html: str, figs: list[tuple[str, object]], lang: str = "zh", version: str = "",
