@@ -52,13 +52,15 @@ def timed(fn):
     return time.perf_counter() - t0, out
 
 
-def main(quick: bool) -> None:
+def main(quick: bool, only: set[int]) -> None:
+    want = lambda k: not only or k in only  # noqa: E731
     s, tables = scenario(10_000)
-    simulate_draws(s, tables, 200)                          # warm up
-    t, _ = timed(lambda: simulate_draws(s, tables, 10_000, chunk_size=2000))
-    print(f"1. 10,000 aggregate draws, full model, one core: {t:.2f} s")
+    if want(1):
+        simulate_draws(s, tables, 200)                          # warm up
+        t, _ = timed(lambda: simulate_draws(s, tables, 10_000, chunk_size=2000))
+        print(f"1. 10,000 aggregate draws, full model, one core: {t:.2f} s")
 
-    if not quick:
+    if not quick and want(2):
         code = ("import resource, sys, time; sys.path.insert(0, %r)\n"
                 "from pathlib import Path; import tempfile\n"
                 "from sim.runner import prepare, write_monte_carlo\n"
@@ -73,6 +75,8 @@ def main(quick: bool) -> None:
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
         print(f"2. 100,000 draws streamed to a run folder (chunks of 2,000): {out[0]} s, peak memory {out[1]} MB")
 
+    if not (want(3) or want(4)):
+        return _growth(tables) if want(5) else None
     n_des = 40 if quick else 200
     sd, _ = scenario(n_des)
     opts = {"engine": "des"}
@@ -90,6 +94,11 @@ def main(quick: bool) -> None:
     print(f"4. Dask overhead per chunk (1 draw per chunk, 2 workers): "
           f"{(t2 - t1 / 2) / small * 1e3:.1f} ms (serial {t1 / small * 1e3:.1f} ms a draw, Dask {t2 / small * 1e3:.1f} ms a chunk)")
 
+    if want(5):
+        _growth(tables)
+
+
+def _growth(tables) -> None:
     print("5. cost by draws, years and lever points (aggregate, one core):")
     print("   | draws | years | lever points | seconds | µs per draw-year |")
     print("   |---|---|---|---|---|")
@@ -105,4 +114,8 @@ def main(quick: bool) -> None:
 
 
 if __name__ == "__main__":
-    main("--quick" in sys.argv)
+    # --only 1,3 runs those sections
+    only = set()
+    if "--only" in sys.argv:
+        only = {int(x) for x in sys.argv[sys.argv.index("--only") + 1].split(",")}
+    main("--quick" in sys.argv, only)

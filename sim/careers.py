@@ -167,7 +167,10 @@ class CareerModel:
         self.start[sl] = t - self.t0
         np.add.at(self.cnt, (level, area), 1)
         env, career = self.env, self.career
-        for i in range(self.n, self.n + m):
+        # a teacher whose first event falls after the horizon would only sleep through it:
+        # no process is started for them (the results are the same)
+        first = np.minimum(np.minimum(self.cend[sl], self.att[sl]), self.ret[sl])
+        for i in (self.n + np.flatnonzero(first < self.t_end)).tolist():
             env.process(career(i))
         self.n += m
 
@@ -287,6 +290,15 @@ def _base_population(model: CareerModel, inp: SupplyInputs) -> None:
         model.rec["tegang_hires"][0] = int((hired[teg] == t0).sum())
 
 
+def one_draw(inp: SupplyInputs, k: int) -> SupplyInputs:
+    """Draw k's own uncertain inputs (arrays carry the draw on axis 0, of size 1 when certain)."""
+    from dataclasses import replace
+
+    hires = np.atleast_2d(inp.tegang_hires)
+    keep = np.atleast_1d(inp.retention)
+    return replace(inp, tegang_hires=hires[min(k, hires.shape[0] - 1)], retention=float(keep[min(k, keep.shape[0] - 1)]))
+
+
 def simulate_draw(inp: SupplyInputs, demand: np.ndarray, rng: np.random.Generator,
                   env_factory: Callable[[float], simpy.Environment] | None = None) -> dict[str, np.ndarray]:
     """One draw of the discrete-event model: records (T, ...) as in ``aggregate_supply`` plus training_share.
@@ -294,6 +306,7 @@ def simulate_draw(inp: SupplyInputs, demand: np.ndarray, rng: np.random.Generato
     ``demand`` (T, L, 2) is this draw's demand; ``env_factory(start)`` may supply an instrumented
     simpy environment (the benchmark counts events with it).
     """
+    inp = one_draw(inp, 0) if np.ndim(inp.tegang_hires) == 2 else inp
     t0 = float(inp.years[0])
     env = env_factory(t0) if env_factory else simpy.Environment(initial_time=t0)
     model = CareerModel(inp, demand, rng, env)
@@ -305,14 +318,9 @@ def simulate_draw(inp: SupplyInputs, demand: np.ndarray, rng: np.random.Generato
 
 def des_supply(inp: SupplyInputs, ctx: StageContext) -> dict[str, np.ndarray]:
     """The DES engine over the context's draws, each from its own seed: arrays (D, T, ...) like ``aggregate_supply``."""
-    from dataclasses import replace
-
     recs = []
     D = inp.demand.shape[0]
     for k, d in enumerate(ctx.draw_index):
         rng = np.random.default_rng(ctx.seed_sequence(int(d), STREAM))
-        # this draw's own uncertain inputs (arrays carry the draw on axis 0, size 1 when certain)
-        one = replace(inp, tegang_hires=inp.tegang_hires[min(k, inp.tegang_hires.shape[0] - 1)],
-                      retention=float(inp.retention[min(k, inp.retention.shape[0] - 1)]))
-        recs.append(simulate_draw(one, inp.demand[min(k, D - 1)], rng))
+        recs.append(simulate_draw(one_draw(inp, k), inp.demand[min(k, D - 1)], rng))
     return {key: np.stack([r[key] for r in recs]) for key in recs[0]}
