@@ -62,28 +62,25 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:,.0f}"
 
 
-def _print_summary(res, variables: list[str]) -> None:
-    from rich.console import Console
+def _print_table(scenario, values: dict, title_suffix: str = "") -> None:
+    """Key indicators for the base year, 2025, 2035 and the last year; ``values``: {variable: (T,)}."""
     from rich.table import Table
 
     from sim.results import catalogue
 
     cat = catalogue()
-    start = int(res.years[0])
-    years = [y for y in (start, 2025, 2035, int(res.years[-1])) if start <= y <= res.years[-1]]
-    years = sorted(set(years))
-    table = Table(title=f"{res.scenario.title.zh} / {res.scenario.title.en}")
-    table.add_column("指标 indicator")
-    table.add_column("unit")
-    for y in years:
-        table.add_column(str(y), justify="right")
-    for v in variables:
-        if v not in res.results:
-            continue
-        row = cat.loc[v]
-        table.add_row(f"{row.zh}  {row.en}", row.unit,
-                      *(_fmt(float(res.results[v][:, list(res.years).index(y)].mean()), row.unit) for y in years))
-    _console().print(table)
+    years = list(scenario.years)
+    show = sorted({years[0], 2025, 2035, years[-1]} & set(years))
+    t = Table(title=f"{scenario.title.zh} / {scenario.title.en}{title_suffix}")
+    t.add_column("指标 indicator")
+    t.add_column("unit")
+    for y in show:
+        t.add_column(str(y), justify="right")
+    for v in KEY_INDICATORS:
+        if v in values:
+            row = cat.loc[v]
+            t.add_row(f"{row.zh}  {row.en}", row.unit, *(_fmt(float(values[v][years.index(y)]), row.unit) for y in show))
+    _console().print(t)
 
 
 @app.command()
@@ -117,7 +114,7 @@ def run(
         if loaded.scenario.draws == 1:
             res = simulate_scenario(scenario, draws=draws, seed=seed, options=options)
             folder = write_run(res, out)
-            _print_summary(res, KEY_INDICATORS)
+            _print_table(res.scenario, {k: v.mean(axis=0) for k, v in res.results.items()})
             typer.echo(f"wrote {folder}")
             return
         from rich.progress import Progress
@@ -128,32 +125,13 @@ def run(
     except (ExecutorError, *_user_errors()) as e:
         _fail(e)
         return
-    _print_medians(loaded.scenario, medians)
+    _print_table(loaded.scenario, medians,
+                 f" — median of {loaded.scenario.draws} draws (summary.csv has the quantiles)")
     typer.echo(f"wrote {folder}")
     if failed:
         for f in failed:
             typer.echo(f"error: draws {f.draws[0]}-{f.draws[-1]} failed twice: {f.error}", err=True)
         raise typer.Exit(code=1)
-
-
-def _print_medians(scenario, medians: dict) -> None:
-    from rich.table import Table
-
-    from sim.results import catalogue
-
-    cat = catalogue()
-    years = list(scenario.years)
-    show = sorted({years[0], 2025, 2035, years[-1]} & set(years))
-    t = Table(title=f"{scenario.title.zh} / {scenario.title.en} — median of {scenario.draws} draws (summary.csv has quantiles)")
-    t.add_column("指标 indicator")
-    t.add_column("unit")
-    for y in show:
-        t.add_column(str(y), justify="right")
-    for v in KEY_INDICATORS:
-        if v in medians:
-            row = cat.loc[v]
-            t.add_row(f"{row.zh}  {row.en}", row.unit, *(_fmt(float(medians[v][years.index(y)]), row.unit) for y in show))
-    _console().print(t)
 
 
 def _run_all(scenarios: list[str], draws: Optional[int] = None, engine: str = "aggregate"):

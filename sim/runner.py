@@ -258,12 +258,7 @@ def write_run(res: RunResult, out: Path | None = None) -> Path:
     from .results import write_tables
 
     base = Path(out) if out is not None else default_out(res.scenario.name)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    final = base / f"{stamp}-{res.digest[:8]}"
-    n = 1
-    while final.exists():
-        n += 1
-        final = base / f"{stamp}-{res.digest[:8]}-{n}"
+    final = _new_name(base, res.digest[:8])
     try:
         base.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -295,6 +290,17 @@ def write_run(res: RunResult, out: Path | None = None) -> Path:
     return final
 
 
+def _new_name(folder: Path, tag: str, prefix: str = "", suffix: str = "") -> Path:
+    """``folder/[prefix-]<time>[-tag][suffix]`` that does not exist yet (a counter is added if needed)."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    stem = "-".join(x for x in (prefix, stamp, tag) if x)
+    path, n = folder / f"{stem}{suffix}", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}{suffix}"
+    return path
+
+
 def _rel(p: Path) -> str:
     try:
         return str(Path(p).resolve().relative_to(ROOT))
@@ -315,13 +321,7 @@ def _write_yaml(data: dict, path: Path) -> None:
 def write_text_atomic(text: str, out: Path | None, stem: str, suffix: str = ".html") -> Path:
     """Write a file whole or not at all; the default name never replaces an earlier file."""
     if out is None:
-        folder = Path("outputs") / "reports"
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = folder / f"{stem}-{stamp}{suffix}"
-        n = 1
-        while out.exists():
-            n += 1
-            out = folder / f"{stem}-{stamp}-{n}{suffix}"
+        out = _new_name(Path("outputs") / "reports", "", prefix=stem, suffix=suffix)
     out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -421,12 +421,7 @@ def write_monte_carlo(loaded: Loaded, tables: dict, paths: list[Path], out: Path
             "timings_s": {k: round(v, 6) for k, v in timings.items()},
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        final = base / f"{stamp}-{digest[:8]}"
-        n = 1
-        while final.exists():
-            n += 1
-            final = base / f"{stamp}-{digest[:8]}-{n}"
+        final = _new_name(base, digest[:8])
         os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
