@@ -583,7 +583,7 @@ def teacher_stage(cfg: Teachers, ctx: StageContext) -> dict[str, np.ndarray]:
 # =================================================================== an example context
 def example_context(draws: int = 1, years: np.ndarray | None = None, seed: int = 1, stock=None,
                     enrolment: dict[str, float] | None = None, options: dict | None = None) -> StageContext:
-    """A StageContext with flat 2020 enrolment (the lead's baseline figures) and the shipped stock file.
+    """A StageContext with flat 2020 enrolment (rounded baseline figures) and the shipped stock file.
 
     For doctests, tests and benchmarks only; the runner builds the real context. Reads nothing
     itself: ``stock`` defaults to a stock built in memory from ``Teachers().stock_totals``.

@@ -240,7 +240,7 @@ class TownshipSubsidy(Strict):
 
 class StockTotals(Strict):
     """Stated base-year full-time teachers by level; the stock file must sum to these."""
-    # 2020 enrolment (the lead's baseline) / national 2020 pupil:full-time-teacher ratio (教育部)
+    # the baseline's 2020 enrolment / national 2020 pupil:full-time-teacher ratio (教育部)
     preschool: Annotated[float, Field(ge=0)] = 3991              # 66,000 / 16.538
     primary: Annotated[float, Field(ge=0)] = 10229               # 170,510 (baseline 2020) / 16.669
     junior: Annotated[float, Field(ge=0)] = 6698                 # 85,255 (baseline 2020) / 12.728

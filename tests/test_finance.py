@@ -367,14 +367,7 @@ def test_catalogue_loads_with_the_other_modules():
     assert cat.loc["Budget|Gap", "zh"] == "经费缺口"
 
 
-def test_runner_end_to_end_when_wired():
-    """Runs only once the lead has added `finance:` to the Scenario schema and baseline.yaml."""
-    from sim.scenario import Scenario
-    if "finance" not in Scenario.model_fields:
-        pytest.skip("finance not wired into the scenario schema yet")
-    base = yaml.safe_load((ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8"))
-    if "finance" not in base:
-        pytest.skip("baseline.yaml has no finance: block yet")
+def test_runner_end_to_end():
     from sim.runner import simulate_scenario
     res = simulate_scenario("budget-freeze")
     ps = [res.value("Spending|Per student|Primary", y) for y in (2023, 2030, 2035)]
