@@ -5,8 +5,7 @@
 
 Target (issue): the stage adds < 5 ms to a deterministic run. Inputs are built by hand
 (``sim.finance.example_context``: enrolment, teacher supply, 特岗, township subsidy) so the
-figure is the finance stage alone; settings are the baseline block (four projects) when the
-lead has pasted it into scenarios/baseline.yaml, else the schema defaults plus the research draft.
+figure is the finance stage alone; settings are the baseline's ``finance:`` block (four projects).
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -27,12 +25,9 @@ from sim.finance_schema import Finance  # noqa: E402
 
 
 def settings() -> Finance:
-    base = yaml.safe_load((ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8"))
-    block = base.get("finance")
-    draft = Path("/work/research/finance-block.yaml")
-    if block is None and draft.exists():
-        block = yaml.safe_load(draft.read_text(encoding="utf-8"))["finance"]
-    return Finance.model_validate(block or {})
+    from ruamel.yaml import YAML
+    base = YAML(typ="safe", pure=True).load((ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8"))
+    return Finance.model_validate(base["finance"])
 
 
 def timeit(fn, repeat: int) -> float:

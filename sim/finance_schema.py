@@ -3,7 +3,7 @@ projects, the budget envelope and the price index.
 
 Every default is documented, with its source or the reason for the assumption, in
 ``docs/finance.md`` and in the ``finance:`` block of ``scenarios/baseline.yaml``
-(drafted in ``/work/research/finance-block.yaml``). Amounts are yuan, nominal, per year
+(the ``finance:`` block of ``scenarios/baseline.yaml``). Amounts are yuan, nominal, per year
 unless the field name says otherwise. Validators raise ``ValueError`` so that the scenario
 loader can name the file, line and key.
 

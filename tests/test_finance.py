@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
+from ruamel.yaml import YAML
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -21,7 +21,6 @@ from sim.stage import StageContext
 
 ROOT = Path(__file__).resolve().parents[1]
 YEARS = np.arange(2020, 2036)
-BLOCK = Path("/work/research/finance-block.yaml")
 
 
 def flat(value: float) -> dict:
@@ -290,13 +289,12 @@ def test_project_cost_spread_and_running():
 
 
 # ------------------------------------------------------------------ block, scenarios, catalogue
+def _yaml(path: Path) -> dict:
+    return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+
+
 def _block() -> dict:
-    base = yaml.safe_load((ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8"))
-    if "finance" in base:
-        return base["finance"]
-    if BLOCK.exists():
-        return yaml.safe_load(BLOCK.read_text(encoding="utf-8"))["finance"]
-    pytest.skip("no finance block yet")
+    return _yaml(ROOT / "scenarios" / "baseline.yaml")["finance"]
 
 
 def test_block_validates_and_matches_schema_defaults():
@@ -314,7 +312,7 @@ def test_block_validates_and_matches_schema_defaults():
 
 @pytest.mark.parametrize("name", ["budget-freeze", "tegang-300-fixed-budget"])
 def test_scenarios_override_only_finance_leaves(name):
-    data = yaml.safe_load((ROOT / "scenarios" / f"{name}.yaml").read_text(encoding="utf-8"))
+    data = _yaml(ROOT / "scenarios" / f"{name}.yaml")
     assert data["extends"] == "baseline" and data["name"] == name
     assert set(data["title"]) == {"zh", "en"} and set(data["description"]) == {"zh", "en"}
     f = Finance.model_validate(_block() | data["finance"])
