@@ -92,7 +92,7 @@ def run(
     engine: str = typer.Option("aggregate", "--engine", help="Teacher supply engine: aggregate (fast) or des (discrete-event, simpy)."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Local processes for the draws (default: this process)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask: 'local' or tcp://HOST:PORT."),
-    chunk: int = typer.Option(1000, "--chunk", help="Draws per chunk sent to a worker."),
+    chunk: int = typer.Option(500, "--chunk", help="Draws per chunk sent to a worker."),
 ) -> None:
     """Run a scenario, write a run folder and print the key indicators.
 

@@ -57,7 +57,7 @@ def main(quick: bool, only: set[int]) -> None:
     s, tables = scenario(10_000)
     if want(1):
         simulate_draws(s, tables, 200)                          # warm up
-        t, _ = timed(lambda: simulate_draws(s, tables, 10_000, chunk_size=2000))
+        t, _ = timed(lambda: simulate_draws(s, tables, 10_000, chunk_size=500))
         print(f"1. 10,000 aggregate draws, full model, one core: {t:.2f} s")
 
     if not quick and want(2):
@@ -68,12 +68,12 @@ def main(quick: bool, only: set[int]) -> None:
                 "loaded, tables, paths = prepare('baseline', draws=100000)\n"
                 "loaded.scenario = loaded.scenario.model_copy(update={'uncertainty': %r})\n"
                 "t0 = time.perf_counter()\n"
-                "folder, _, failed = write_monte_carlo(loaded, tables, paths, Path(tempfile.mkdtemp()), chunk_size=2000)\n"
+                "folder, _, failed = write_monte_carlo(loaded, tables, paths, Path(tempfile.mkdtemp()), chunk_size=500)\n"
                 "print(f'{time.perf_counter() - t0:.1f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}')\n"
                 ) % (str(ROOT), {k: v.model_dump() for k, v in UNC.items()})
         code = code.replace("'uncertainty': {", "'uncertainty': {k: Uncertainty(**v) for k, v in {").replace("}})\n", "}.items()}})\n", 1)
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-        print(f"2. 100,000 draws streamed to a run folder (chunks of 2,000): {out[0]} s, peak memory {out[1]} MB")
+        print(f"2. 100,000 draws streamed to a run folder (chunks of 500): {out[0]} s, peak memory {out[1]} MB")
 
     if not (want(3) or want(4)):
         return _growth(tables) if want(5) else None
@@ -104,7 +104,7 @@ def _growth(tables) -> None:
     print("   |---|---|---|---|---|")
     for draws, end in ((1_000, 2035), (10_000, 2035), (1_000, 2045), (10_000, 2045)):
         sx, _ = scenario(draws, end)
-        t, _ = timed(lambda: simulate_draws(sx, tables, draws, chunk_size=2000))
+        t, _ = timed(lambda: simulate_draws(sx, tables, draws, chunk_size=500))
         print(f"   | {draws:,} | {end - 2020 + 1} | 1 | {t:.2f} | {t / draws / (end - 2019) * 1e6:.1f} |")
     for n_points in (5, 10):
         sx, _ = scenario(200)

@@ -24,6 +24,10 @@ from . import __version__
 from .scenario import DATA_DIR, ROOT, Loaded, Scenario, ScenarioError, load
 from .stage import StageContext
 
+# Draws per chunk: about 500 keeps a chunk's arrays in cache (10,000 draws: 2.7 s at 500, 3.4 s at
+# 2,000, 6.2 s in one block, measured for population + students + teachers)
+CHUNK = 500
+
 
 # ------------------------------------------------------------------ data files
 def data_file_fields(model, prefix: tuple = ()) -> list[tuple[tuple, str]]:
@@ -182,7 +186,7 @@ def _chunk_job(scenario: Scenario, tables: dict, options: dict, draw_index: np.n
 
 
 def simulate_draws(scenario: Scenario, tables: dict, draws: int, options: dict | None = None,
-                   executor=None, chunk_size: int = 1000, on_done=None, sink=None, job=None):
+                   executor=None, chunk_size: int = CHUNK, on_done=None, sink=None, job=None):
     """All draws in chunks through an executor; without ``sink`` returns {variable: (draws, T)}."""
     from functools import partial
 
@@ -228,7 +232,7 @@ def prepare(ref: str | Path, draws: int | None = None, seed: int | None = None):
 
 
 def simulate_scenario(ref: str | Path, draws: int | None = None, seed: int | None = None,
-                      options: dict | None = None, executor=None, chunk_size: int = 1000) -> RunResult:
+                      options: dict | None = None, executor=None, chunk_size: int = CHUNK) -> RunResult:
     """Load a scenario (name or path) and run it, all draws kept in memory; nothing is written."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -340,7 +344,7 @@ def write_text_atomic(text: str, out: Path | None, stem: str, suffix: str = ".ht
 
 # ------------------------------------------------------------ Monte Carlo runs
 def write_monte_carlo(loaded: Loaded, tables: dict, paths: list[Path], out: Path | None = None,
-                      options: dict | None = None, executor=None, chunk_size: int = 1000,
+                      options: dict | None = None, executor=None, chunk_size: int = CHUNK,
                       on_done=None) -> tuple[Path, dict, list]:
     """Run every draw in chunks and stream them to a new run folder; memory stays bounded.
 

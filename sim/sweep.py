@@ -60,7 +60,7 @@ def design(levers: list[tuple[str, list[float]]], samples: int | None = None, se
     return pd.DataFrame(list(itertools.product(*[v for _, v in levers])), columns=names)
 
 
-def run_point(scenario, tables, values: dict[str, float], options=None, executor=None, chunk_size=1000):
+def run_point(scenario, tables, values: dict[str, float], options=None, executor=None, chunk_size=500):
     """One lever point → (results {variable: (D, T)}, target table)."""
     from .runner import simulate, simulate_draws
     from .targets import evaluate
