@@ -102,10 +102,11 @@ def _layout(fig, title: str, lang: str, ytitle: str = "", rate=False, height=420
 
 def lines(df: pd.DataFrame, variables: list[str], lang: str, title: str) -> go.Figure:
     """One line (or fan) per scenario × variable; colour by variable, dash by scenario."""
-    variables = [v for v in variables if v in set(df["variable"].astype(str))]
+    have = set(map(str, pd.unique(df["variable"])))
+    variables = [v for v in variables if v in have]
     s = summarise(df, variables)
     fig = go.Figure()
-    scenarios = list(dict.fromkeys(df["scenario"].astype(str)))
+    scenarios = [str(x) for x in pd.unique(df["scenario"])]
     for i, v in enumerate(variables):
         for j, sc in enumerate(scenarios):
             part = s[(s["variable"] == v) & (s["scenario"] == sc)]
@@ -119,12 +120,13 @@ def lines(df: pd.DataFrame, variables: list[str], lang: str, title: str) -> go.F
 def panels(df: pd.DataFrame, variables: list[str], lang: str, title: str, targets: pd.DataFrame | None = None,
            cols: int = 2) -> go.Figure:
     """Small multiples, one panel per variable, scenarios as lines; targets marked as ✕ at their year."""
-    variables = [v for v in variables if v in set(df["variable"].astype(str))]
+    have = set(map(str, pd.unique(df["variable"])))
+    variables = [v for v in variables if v in have]
     rows = max(1, -(-len(variables) // cols))
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[
         f"{var_label(v, lang)} ({unit_label(v, lang)})" for v in variables], vertical_spacing=0.12)
     s = summarise(df, variables)
-    scenarios = list(dict.fromkeys(df["scenario"].astype(str)))
+    scenarios = [str(x) for x in pd.unique(df["scenario"])]
     for i, v in enumerate(variables):
         r, c = i // cols + 1, i % cols + 1
         for j, sc in enumerate(scenarios):
@@ -141,7 +143,8 @@ def panels(df: pd.DataFrame, variables: list[str], lang: str, title: str, target
                     hovertemplate=f"{TEXT[lang]['target']} {t['comparison']} %{{y}} ({t['year']})<extra>{t['id']}</extra>"),
                     row=r, col=c)
         if _is_rate(v):
-            fig.update_yaxes(tickformat=".1%", row=r, col=c)
+            # rates near 99 % move by tenths of a point: two decimals keep ticks distinct
+            fig.update_yaxes(tickformat=".2%", row=r, col=c)
         else:
             fig.update_yaxes(tickformat=",", row=r, col=c)
     fig.update_layout(title=title, height=300 * rows + 80, template="plotly_white", hovermode="x unified",
@@ -181,8 +184,8 @@ def scorecard(targets: pd.DataFrame, lang: str, title: str) -> go.Figure:
                                hovertemplate="%{customdata}<extra>%{y}</extra>", zmin=0, zmax=1,
                                colorscale=[[0, "#d73027"], [0.5, "#fee08b"], [1, "#1a9850"]],
                                colorbar=dict(title=L["prob"], tickformat=".0%"), xgap=2, ygap=2))
-    fig.update_layout(title=title, height=140 + 60 * len(rows), template="plotly_white",
-                      margin=dict(l=120, r=20, t=60, b=140),
+    fig.update_layout(title=title, height=max(360, 200 + 60 * len(rows)), template="plotly_white",
+                      margin=dict(l=120, r=20, t=60, b=160),
                       font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
     fig.update_xaxes(tickangle=-30)
     return fig

@@ -65,7 +65,7 @@ def charts(runs: list[ReportInput], lang: str) -> list[tuple[str, object]]:
     """The report's figures, in page order: (section title, plotly Figure)."""
     u = UI[lang]
     df = pd.concat([r.results for r in runs], ignore_index=True)
-    have = set(df["variable"].astype(str))
+    have = set(map(str, pd.unique(df["variable"])))
     targets = pd.concat([r.targets.assign(scenario=r.name) for r in runs if len(r.targets)], ignore_index=True) \
         if any(len(r.targets) for r in runs) else pd.DataFrame()
     out: list[tuple[str, object]] = []
