@@ -560,6 +560,53 @@ def explain(
 
 
 @app.command()
+def export(
+    run_folder: Path = typer.Argument(..., help="A folder written by `edusim run`."),
+    out: Path = typer.Option(..., "--out", help="The file to write: .csv or .xlsx."),
+    fmt: str = typer.Option("iamc", "--format", help="iamc (wide: one column per year, with unit and labels) or tidy."),
+) -> None:
+    """Export a run's results for other tools: IAMC wide format or the tidy table, as CSV or Excel.
+
+    Example: [bold]edusim export outputs/baseline/20251201-101500-1a2b3c4d --out baseline.xlsx[/bold]
+    """
+    import pandas as pd
+
+    from sim.results import catalogue, wide
+    from sim.runner import write_text_atomic
+    from sim.scenario import ScenarioError
+
+    try:
+        if fmt not in ("iamc", "tidy"):
+            raise ScenarioError(f"--format must be iamc or tidy, got '{fmt}'")
+        if out.suffix not in (".csv", ".xlsx"):
+            raise ScenarioError(f"--out must end in .csv or .xlsx, got '{out.name}'")
+        if (run_folder / "summary.csv").is_file():        # a Monte Carlo run: its medians
+            summ = pd.read_csv(run_folder / "summary.csv")
+            df = summ.rename(columns={"q50": "value"})[["scenario", "year", "variable", "value"]].assign(draw=-1)
+        elif (run_folder / "results.parquet").is_file():
+            df = pd.read_parquet(run_folder / "results.parquet")
+        else:
+            raise ScenarioError(f"{run_folder} is not a run folder (no results.parquet)",
+                                hint="give a folder that `edusim run` wrote, under outputs/<name>/")
+        table = wide(df) if fmt == "iamc" else df
+        if fmt == "iamc":
+            cat = catalogue()
+            table.insert(4, "label_zh", [cat.at[v, "zh"] if v in cat.index else "" for v in table["variable"]])
+            table.insert(5, "label_en", [cat.at[v, "en"] if v in cat.index else "" for v in table["variable"]])
+        if out.suffix == ".csv":
+            write_text_atomic(table.to_csv(index=False), out, "", ".csv")
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = out.with_name(f".{out.name}.partial.xlsx")
+            table.to_excel(tmp, index=False, sheet_name="results")
+            tmp.replace(out)
+    except (OSError, *_user_errors()) as e:
+        _fail(e if not isinstance(e, OSError) else ScenarioError(f"cannot write {out}: {e}"))
+        return
+    typer.echo(f"wrote {out} ({len(table)} rows)")
+
+
+@app.command()
 def validate(scenarios: List[str] = typer.Argument(..., help="Scenario names or files.")) -> None:
     """Check scenarios without running them.
 

@@ -33,10 +33,6 @@ class StageContext:
         """The seed of draw ``d`` (its global number) for a named stream: rebuilt from integers alone."""
         return np.random.SeedSequence(self.seed, spawn_key=(int(d), stream))
 
-    def rng(self, stream: int) -> list[np.random.Generator]:
-        """One generator per draw of this chunk for a stream; identical however draws are chunked."""
-        return [np.random.default_rng(self.seed_sequence(d, stream)) for d in self.draw_index]
-
     def evaluate(self, path: str, value, lo: float | None = None, hi: float | None = None) -> np.ndarray:
         """The scenario value at ``path`` (a Series or a number) on the years: (1, T), or (D, T)
         when the value is uncertain; uncertain values are kept within [lo, hi].

@@ -130,3 +130,18 @@ def test_unwritable_out(here):
     (here / "file").write_text("x")
     r = runner.invoke(app, ["run", "baseline", "--out", "file/sub"])
     assert r.exit_code == 2 and "cannot create" in r.output
+
+
+def test_export_iamc_and_tidy(here):
+    assert runner.invoke(app, ["run", "baseline", "--out", "runs"]).exit_code == 0
+    folder = next((here / "runs").iterdir())
+    r = runner.invoke(app, ["export", str(folder), "--out", "iamc.csv"])
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(here / "iamc.csv")
+    assert list(df.columns[:6]) == ["scenario", "draw", "variable", "unit", "label_zh", "label_en"]
+    row = df[df["variable"] == "Enrolment|Preschool"].iloc[0]
+    assert row["2020"] == pytest.approx(66000) and row["unit"] == "persons" and row["label_zh"] == "在园幼儿数"
+    assert runner.invoke(app, ["export", str(folder), "--out", "t.xlsx", "--format", "tidy"]).exit_code == 0
+    assert pd.read_excel(here / "t.xlsx").shape[1] == 5
+    r = runner.invoke(app, ["export", str(here), "--out", "x.csv"])
+    assert r.exit_code == 2 and "not a run folder" in r.output
