@@ -134,9 +134,9 @@ def run(
         raise typer.Exit(code=1)
 
 
-def _run_all(scenarios: list[str], draws: Optional[int] = None, engine: str = "aggregate"):
+def _run_all(scenarios: list[str], draws: Optional[int] = None):
     from sim.runner import simulate_scenario
-    return [simulate_scenario(ref, draws=draws, options={"engine": engine}) for ref in scenarios]
+    return [simulate_scenario(ref, draws=draws) for ref in scenarios]
 
 
 @app.command()

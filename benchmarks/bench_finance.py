@@ -10,12 +10,13 @@ figure is the finance stage alone; settings are the baseline's ``finance:`` bloc
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import timeit  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -30,22 +31,13 @@ def settings() -> Finance:
     return Finance.model_validate(base["finance"])
 
 
-def timeit(fn, repeat: int) -> float:
-    """Median wall time of ``fn()`` over ``repeat`` calls, seconds."""
-    fn()  # warm up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
     draws = 1000 if "--quick" in sys.argv else 10_000
     cfg = settings()
     one = example_context(draws=1, teachers=True)
-    t1 = timeit(lambda: finance_stage(cfg, one), 200)
+    t1 = timeit(lambda: finance_stage(cfg, one), 200, warm=True)
     print(f"finance stage, deterministic (1 draw, 16 years, {len(cfg.projects)} projects): {t1 * 1e3:.3f} ms"
           f"  (target < 5 ms: {'ok' if t1 < 0.005 else 'MISSED'})")
 
@@ -53,14 +45,14 @@ def main() -> None:
     rng = np.random.default_rng(0)
     for k in list(many.results):  # ±10 % noise so draws differ
         many.results[k] = many.results[k] * rng.uniform(0.9, 1.1, size=(draws, 1))
-    tn = timeit(lambda: finance_stage(cfg, many), 5)
+    tn = timeit(lambda: finance_stage(cfg, many), 5, warm=True)
     print(f"finance stage, {draws:,} draws: {tn * 1e3:.1f} ms ({tn / draws * 1e6:.2f} µs per draw)")
     for alloc in ("affordable",):
         c2 = cfg.model_copy(update={"allocation": alloc})
-        ta = timeit(lambda: finance_stage(c2, many), 5)
+        ta = timeit(lambda: finance_stage(c2, many), 5, warm=True)
         print(f"finance stage, {draws:,} draws, allocation={alloc}: {ta * 1e3:.1f} ms")
     out = finance_stage(cfg, many)
-    tb = timeit(lambda: breaches(out, many.years), 3)
+    tb = timeit(lambda: breaches(out, many.years), 3, warm=True)
     print(f"breaches() over {draws:,} draws: {tb * 1e3:.1f} ms ({len(breaches(out, many.years)):,} breaches)")
 
 

@@ -1,7 +1,7 @@
 """Students grade by grade, from primary to higher education, vectorised over draws.
 
 The state is ``S[d, g, l]``: pupils in grade ``g`` (all levels laid end to end,
-see ``GRADES``) who are ``l`` years behind the official age (0, 1, 2 or more).
+see ``LEVELS``, ``FIRST`` and ``LAST``) who are ``l`` years behind the official age (0, 1, 2 or more).
 Each year, per grade: a share is promoted (1 − repetition − dropout), a share
 repeats (and falls one year further behind), the rest drop out. Pupils promoted
 out of a level's last grade graduate; graduates enter the next levels through a

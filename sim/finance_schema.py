@@ -37,7 +37,12 @@ def _points(pts: dict[int, float], growth: float | None = None, source: str | No
 
 
 # ------------------------------------------------------------------ per level
-class ByLevel(Strict):
+class _Levels(Strict):
+    def get(self, level: str) -> Series:
+        return getattr(self, level)
+
+
+class ByLevel(_Levels):
     """One series per level. Every level is required once the block is written, so a
     scenario that names a pay or spending block but forgets a level is an error."""
     preschool: CountSeries
@@ -46,30 +51,21 @@ class ByLevel(Strict):
     senior_general: CountSeries
     secondary_vocational: CountSeries
 
-    def get(self, level: str) -> Series:
-        return getattr(self, level)
 
-
-class ShareByLevel(Strict):
+class ShareByLevel(_Levels):
     preschool: RateSeries
     primary: RateSeries
     junior: RateSeries
     senior_general: RateSeries
     secondary_vocational: RateSeries
 
-    def get(self, level: str) -> Series:
-        return getattr(self, level)
 
-
-class RatioByLevel(Strict):
+class RatioByLevel(_Levels):
     preschool: PositiveSeries
     primary: PositiveSeries
     junior: PositiveSeries
     senior_general: PositiveSeries
     secondary_vocational: PositiveSeries
-
-    def get(self, level: str) -> Series:
-        return getattr(self, level)
 
 
 GROWTH_AFTER_2022 = 0.02  # assumption: per-student spending keeps its real value at the assumed 2 % inflation

@@ -66,4 +66,4 @@ def test_draw_axis(baseline):
     many = simulate_scenario("baseline", draws=5)
     for k, v in many.results.items():
         assert v.shape == (5, len(many.years))
-        assert np.allclose(v, baseline.results[k][0])   # no uncertainty block yet: every draw alike
+        assert np.allclose(v, baseline.results[k][0])   # the baseline has no uncertainty block: every draw alike

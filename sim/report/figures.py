@@ -20,7 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..results import catalogue
+from ..results import catalogue, label as var_label, unit
 
 UNIT = {
     "zh": {"persons": "人", "fraction": "比例", "years": "年", "persons per year": "人/年",
@@ -42,14 +42,8 @@ PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
 DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
 
 
-def var_label(variable: str, lang: str) -> str:
-    cat = catalogue()
-    return str(cat.at[variable, lang]) if variable in cat.index else variable
-
-
 def unit_label(variable: str, lang: str) -> str:
-    cat = catalogue()
-    u = str(cat.at[variable, "unit"]) if variable in cat.index else ""
+    u = unit(variable)
     return UNIT.get(lang, {}).get(u, u)
 
 
