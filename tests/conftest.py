@@ -1,15 +1,13 @@
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 @pytest.fixture(scope="session")
 def baseline():
-    from sim.runner import simulate_scenario
+    from sim.run.simulate import simulate_scenario
     return simulate_scenario("baseline")
 
 

@@ -20,7 +20,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..results import catalogue, label as var_label, unit
+from ..core.catalogue import label as var_label
+from ..core.catalogue import unit
+from ..core.levels import FLOW_LEVELS, LABEL
 
 UNIT = {
     "zh": {"persons": "人", "fraction": "比例", "years": "年", "persons per year": "人/年",
@@ -48,8 +50,7 @@ def unit_label(variable: str, lang: str) -> str:
 
 
 def _is_rate(variable: str) -> bool:
-    cat = catalogue()
-    return variable in cat.index and cat.at[variable, "unit"] == "fraction"
+    return unit(variable) == "fraction"
 
 
 def summarise(df: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
@@ -201,7 +202,7 @@ def _fmt_margin(v: float, variable: str) -> str:
     return f"{v:+.2f}"
 
 
-SANKEY_LEVELS = ["Primary", "Junior", "Senior general", "Secondary vocational", "Higher vocational", "Undergraduate"]
+SANKEY_LEVELS = [LABEL[lv.name] for lv in FLOW_LEVELS]
 
 
 def sankey(df: pd.DataFrame, scenario: str, year: int, lang: str, title: str) -> go.Figure:
@@ -295,11 +296,9 @@ def backtest_chart(table: pd.DataFrame, lang: str) -> go.Figure:
 
 
 def waterfall(parts: pd.DataFrame, lang: str, title: str, start_label: str, end_label: str,
-              start: float, unit: str = "") -> go.Figure:
-    """Start value, the additive parts of the change, end value."""
-    from ..explain import PART_LABELS
-
-    names = [PART_LABELS.get(lang, {}).get(p, p) for p in parts["part"]]
+              start: float, unit: str = "", part_labels: dict[str, str] | None = None) -> go.Figure:
+    """Start value, the additive parts of the change, end value; parts named by ``part_labels``."""
+    names = [(part_labels or {}).get(p, p) for p in parts["part"]]
     fig = go.Figure(go.Waterfall(
         x=[start_label] + names + [end_label], measure=["absolute"] + ["relative"] * len(parts) + ["total"],
         y=[start] + list(parts["value"]) + [0], connector=dict(line=dict(color="#999")),

@@ -15,6 +15,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from ..core.levels import LABEL, LEVELS as LEVEL_TABLE, TEACHER_LEVELS
 from . import figures as F
 
 UI = {
@@ -42,8 +43,8 @@ UI = {
     },
 }
 
-LEVELS = ["Preschool", "Primary", "Junior", "Senior general", "Secondary vocational"]
-ENROLMENT = [f"Enrolment|{lv}" for lv in LEVELS] + ["Enrolment|Higher vocational", "Enrolment|Undergraduate"]
+LEVELS = [LABEL[lv] for lv in TEACHER_LEVELS]
+ENROLMENT = [f"Enrolment|{LABEL[lv.name]}" for lv in LEVEL_TABLE]
 POPULATION = ["Population|Births", "Population|Age 3-5", "Population|Age 6-11", "Population|Age 12-14",
               "Population|Age 15-17"]
 FAN = ["Population|Births", "Enrolment|Primary", "GER|Preschool", "GER|Upper secondary",
@@ -117,17 +118,16 @@ def build_page(runs: list[ReportInput], lang: str = "zh", version: str = "",
     return render(u["title"], meta, charts(runs, lang) + list(extra or []), lang, version, tables_html)
 
 
-def explain_figures(decompositions, lang: str) -> list[tuple[str, object]]:
-    """Waterfalls of ``sim.explain.for_report`` output (computed by the caller, not here)."""
-    from .figures import unit_label, waterfall
-
+def explain_figures(decompositions, lang: str, part_labels: dict[str, str] | None = None
+                    ) -> list[tuple[str, object]]:
+    """Waterfalls of ``sim.analysis.explain.for_report`` output (computed by the caller, not here)."""
     title = "变化分解" if lang == "zh" else "Why it changed"
     out = []
     for name, parts, start, end in decompositions:
         variable, _, span = name.partition(": ")
         a, _, b = span.partition(" → ")
-        out.append((f"{title}: {name}", waterfall(parts, lang, f"{title}: {name}", a, b, start,
-                                                  unit_label(variable, lang))))
+        out.append((f"{title}: {name}", F.waterfall(parts, lang, f"{title}: {name}", a, b, start,
+                                                    F.unit_label(variable, lang), part_labels)))
     return out
 
 
@@ -189,16 +189,3 @@ document.body.setAttribute("data-rendered", document.querySelectorAll(".chart .m
 </script>
 </body></html>
 """
-
-
-def from_run(res) -> ReportInput:
-    """A finished run (``sim.runner.RunResult``) → what the page needs; nothing is recomputed."""
-    import hashlib
-
-    from ..targets import evaluate
-
-    files = [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in res.loaded.chain]
-    s = res.scenario
-    return ReportInput(name=s.name, title=s.title.model_dump(), description=s.description.model_dump(),
-                       results=res.frame(), targets=evaluate(s.targets, res.results, res.years),
-                       files=files, draws=len(res.draw_index))

@@ -1,0 +1,1 @@
+"""The shipped scenarios, installed as the package ``sim.scenarios`` (see pyproject.toml)."""

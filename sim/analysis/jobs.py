@@ -1,0 +1,445 @@
+"""One function per command: the work behind each ``edusim`` command, returning what it prints.
+
+The CLI parses options and prints; everything between (running, checking, writing files)
+is here, so each command is one call and every command has the same checks.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..core.catalogue import entry, known, names
+from ..core.errors import UserError
+from ..core.paths import scenario_dir
+from ..run.executors import Failure, open_executor
+from ..run.folders import new_file, new_folder, stamp, write_file, write_text
+from ..run.simulate import CHUNK, Prepared, RunResult, check_draws, prepare, run
+from ..run.write import check_memory, write_monte_carlo, write_run
+from ..schema.load import load
+from ..schema.paths import resolve
+from ..stages.teachers import ENGINES
+
+LANGS = ("zh", "en")
+
+# What `run` and `compare` print: the indicators a planner looks at first.
+KEY_INDICATORS = [
+    "Population|Births", "Population|Age 3-5", "Population|Age 15-17",
+    "Enrolment|Preschool", "GER|Preschool", "Enrolment|Primary", "NER|Primary",
+    "Enrolment|Junior", "NER|Junior", "Consolidation rate|Compulsory",
+    "Enrolment|Upper secondary", "GER|Upper secondary", "Enrolment|Secondary vocational",
+    "Mean years of schooling|Working age",
+    "Teachers|Demand", "Teachers|Supply", "Teachers|Gap",
+    "Teachers|Gap|Primary|Rural", "Teachers|Gap|Junior|Rural",
+    "Teachers|Tegang|Hires", "Teachers|Tegang|In contract",
+    "Teachers|Subject demand|PE", "Teachers|Subject demand|Arts",
+    "Spending|Total", "Budget|Envelope", "Budget|Gap", "Spending|Per student|Primary",
+    "Pay|Teachers|Compulsory", "Pay|Civil servants",
+    "Rule|Spending does not fall", "Rule|Per student does not fall", "Rule|Teacher pay at least civil servants",
+]
+
+
+def check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise UserError(f"--lang must be zh or en, got {lang!r}", key="--lang")
+    return lang
+
+
+def check_engine(engine: str) -> str:
+    if engine not in ENGINES:
+        raise UserError(f"--engine must be 'aggregate' or 'des', got {engine!r}", key="--engine")
+    return engine
+
+
+def check_variable(variable: str, what: str = "--variable") -> str:
+    if not known(variable):
+        close = difflib.get_close_matches(variable, names(), n=1)
+        raise UserError(f"the model does not produce {variable!r}", key=what,
+                        hint=f"did you mean {close[0]!r}?" if close else "see sim/core/variables/*.csv")
+    return variable
+
+
+def check_year(prep: Prepared, year: int, what: str) -> int:
+    y = prep.scenario.years
+    if not int(y[0]) <= year <= int(y[-1]):
+        raise UserError(f"{what} {year} is outside the horizon {int(y[0])}-{int(y[-1])}", key=what)
+    return year
+
+
+# ------------------------------------------------------------------ run
+@dataclass
+class RunOutcome:
+    prepared: Prepared
+    folder: Path
+    values: dict[str, np.ndarray]          # {variable: (T,)} mean (one draw) or median (many)
+    draws: int
+    warnings: list[str] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+
+
+def run_job(ref: str, out: Path | None = None, draws: int | None = None, seed: int | None = None,
+            engine: str = "aggregate", workers: int | None = None, scheduler: str | None = None,
+            chunk: int = CHUNK, progress: Callable[[int, int], Callable[[int], None]] | None = None) -> RunOutcome:
+    """Load once, run (streaming many draws to disk), write a new run folder."""
+    options = {"engine": check_engine(engine)}
+    prep = prepare(ref, draws, seed)
+    s = prep.scenario
+    notes: list[str] = []
+    if s.draws == 1 and workers is None and scheduler is None:
+        res = run(prep, options)
+        folder = write_run(res, out, notes)
+        return RunOutcome(prep, folder, {k: v.mean(axis=0) for k, v in res.results.items()}, 1,
+                          notes + res.warnings)
+    check_memory(s.draws, len(s.years), in_memory=False)
+    with open_executor(workers, scheduler) as ex:
+        advance = progress(s.draws, 0) if progress else None
+        folder, medians, failed = write_monte_carlo(prep, out, options, ex, chunk, on_done=advance, notes=notes)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return RunOutcome(prep, folder, medians, s.draws, notes + manifest.get("warnings", []), failed)
+
+
+def run_many(refs: list[str], draws: int | None = None, options: dict | None = None) -> list[RunResult]:
+    preps = [prepare(r, draws) for r in refs]
+    for p in preps:
+        check_memory(p.scenario.draws, len(p.scenario.years))
+    return [run(p, options) for p in preps]
+
+
+# ------------------------------------------------------------------ targets, compare, report
+def targets_job(ref: str, draws: int | None = None) -> tuple[RunResult, pd.DataFrame]:
+    from .targets import evaluate
+
+    res = run_many([ref], draws)[0]
+    return res, evaluate(res.scenario.targets, res.results, res.years)
+
+
+def parse_years(text: str) -> list[int]:
+    try:
+        years = [int(y) for y in text.split(",") if y.strip()]
+    except ValueError:
+        years = []
+    if not years:
+        raise UserError(f"--years takes years such as 2025,2035, got {text!r}", key="--years")
+    return years
+
+
+def compare_job(refs: list[str], years: str, out: Path | None = None, draws: int | None = None):
+    from .compare import comparison_table, write_comparison
+
+    wanted = parse_years(years)
+    runs = run_many(refs, draws)
+    for r in runs:
+        for y in wanted:
+            if y not in set(r.years.tolist()):
+                raise UserError(f"{y} is outside {r.scenario.name}'s horizon", key="--years")
+    df = comparison_table(runs, KEY_INDICATORS, wanted)
+    written = write_comparison(df, out) if out is not None else []
+    return runs, df, written
+
+
+def report_job(refs: list[str], out: Path | None = None, lang: str = "zh", draws: int | None = None) -> Path:
+    from .reporting import make_report
+
+    check_lang(lang)
+    preps = [prepare(r, draws) for r in refs]
+    for p in preps:
+        check_memory(p.scenario.draws, len(p.scenario.years))
+    page = make_report(preps, lang)
+    stem = "-".join(p.scenario.name for p in preps)[:120]
+    if out is None:
+        return new_file(lambda p: p.write_text(page, encoding="utf-8"), Path("outputs") / "reports", stem, ".html")
+    return write_text(page, out)
+
+
+# ------------------------------------------------------------------ sensitivity, sweep, solve
+MAX_RUNS = 2_000_000       # model runs one analysis may ask for
+
+
+def sensitivity_job(ref: str, output: str, method: str = "sobol", n: int = 256, out: Path | None = None,
+                    workers: int | None = None, scheduler: str | None = None, lang: str = "zh"):
+    try:
+        from .sensitivity import analyse, model_output
+    except ImportError:
+        raise UserError("edusim sensitivity needs SALib, an optional part of edusim",
+                        hint="pip install 'edusim[sensitivity]'") from None
+    from ..report.figures import tornado
+    from ..report.page import render
+
+    check_lang(lang)
+    variable, _, year = output.rpartition("@")
+    if not variable or not year.isdigit():
+        raise UserError(f"--output must be VARIABLE@YEAR, got {output!r}", key="--output",
+                        hint="e.g. --output 'Enrolment|Primary@2035'")
+    check_variable(variable, "--output")
+    if method not in ("sobol", "morris"):
+        raise UserError(f"--method must be sobol or morris, got {method!r}", key="--method")
+    prep = prepare(ref)
+    s = prep.scenario
+    if not s.uncertainty:
+        raise UserError("the scenario has no uncertainty: block to analyse", file=prep.loaded.path,
+                        hint="add uncertainty: entries for the inputs to rank")
+    check_year(prep, int(year), "--output year")
+    k = len(s.uncertainty)
+    runs = n * (2 * k + 2) if method == "sobol" else n * (k + 1)
+    if runs > MAX_RUNS:
+        raise UserError(f"--n {n} asks for {runs:,} model runs ({k} inputs); at most {MAX_RUNS:,}", key="--n")
+    check_memory(min(runs, 2000), len(s.years))
+    with open_executor(workers, scheduler) as ex:
+        inputs, model = model_output(s, prep.tables, variable, int(year), executor=ex)
+        indices = analyse(method, inputs, model, n, seed=s.seed)
+    title = f"{s.name}: {variable} @ {year} ({method})"
+    page = render(title, "", [(title, tornado(indices, lang, title))], lang, version("edusim"),
+                  tables_html=indices.to_html(index=False, float_format=lambda v: f"{v:.3f}"))
+    with new_folder(out or Path("outputs") / "sensitivity", f"{s.name}-{stamp()}") as job:
+        indices.to_csv(job.tmp / "indices.csv", index=False)
+        (job.tmp / "report.html").write_text(page, encoding="utf-8")
+    return indices, job.final
+
+
+MAX_POINTS = 10_000
+
+
+def _levers(prep: Prepared, texts: list[str]):
+    from .sweep import LeverError, parse_lever
+
+    out = []
+    for text in texts:
+        try:
+            path, values = parse_lever(text, prep.scenario.levers, max_points=MAX_POINTS)
+            resolve(prep.scenario, path)
+        except (LeverError, ValueError) as e:
+            raise UserError(str(e), key="--lever") from None
+        out.append((path, values))
+    return out
+
+
+def sweep_job(ref: str, levers: list[str], samples: int | None = None, draws: int | None = None,
+              out: Path | None = None, workers: int | None = None, scheduler: str | None = None,
+              lang: str = "zh", progress=None):
+    from ..report.figures import heatmap, probability_lines
+    from ..report.page import render
+    from .sweep import design, sweep
+
+    check_lang(lang)
+    prep = prepare(ref, draws)
+    s = prep.scenario
+    parsed = _levers(prep, levers)
+    points = design(parsed, samples, seed=s.seed)
+    if len(points) > MAX_POINTS:
+        raise UserError(f"the sweep has {len(points):,} lever points; at most {MAX_POINTS:,}", key="--lever",
+                        hint="use a coarser step, or --samples N for a Latin hypercube")
+    check_memory(s.draws, len(s.years))
+    with open_executor(workers, scheduler) as ex:
+        advance = progress(len(points), 0) if progress else None
+        table = sweep(s, prep.tables, points, executor=ex, on_point=advance)
+    lever_names = [p for p, _ in parsed]
+    if len(lever_names) == 2 and not samples:
+        figs = [(t, heatmap(table, lever_names[0], lever_names[1], t, lang, "P(met)"))
+                for t in dict.fromkeys(table["target"])]
+    else:
+        figs = [("P(met)", probability_lines(table, lever_names[0], lang, "P(met)"))]
+    page = render(f"{s.name}: sweep", "", figs, lang, version("edusim"))
+    with new_folder(out or Path("outputs") / "sweeps", f"{s.name}-{stamp()}") as job:
+        table.to_csv(job.tmp / "sweep.csv", index=False)
+        (job.tmp / "report.html").write_text(page, encoding="utf-8")
+    return table, lever_names, job.final
+
+
+def solve_job(ref: str, lever: str, target: str, probability: float | None = None, draws: int | None = None):
+    from .sweep import LeverError, run_point, solve
+
+    if probability is not None and not 0 < probability <= 1:
+        raise UserError(f"--probability must be in (0, 1], got {probability}", key="--probability")
+    prep = prepare(ref, draws)
+    s = prep.scenario
+    (path, values), = _levers(prep, [lever])
+    if probability is not None and s.draws == 1:
+        raise UserError("--probability needs draws", key="--probability", hint="add --draws N (and an uncertainty: block)")
+    try:
+        found = solve(s, prep.tables, path, target, min(values), max(values), probability)
+    except LeverError as e:
+        raise UserError(str(e), key="--target" if "target" in str(e) else "--lever") from None
+    _, check = run_point(s, prep.tables, {path: found["value"]})
+    return path, found, check[check["id"] == target].iloc[0]
+
+
+# ------------------------------------------------------------------ backtest, explain, export
+def backtest_job(base: list[int] | None = None, draws: int | None = None, out: Path | None = None,
+                 lang: str = "zh"):
+    from ..report.figures import backtest_chart
+    from ..report.page import render
+    from .backtest import base_years, compare, observed, summary
+
+    check_lang(lang)
+    if draws is not None:
+        check_draws(draws)
+    available = base_years()
+    wanted = base or list(available)
+    missing = [b for b in wanted if b not in available]
+    if missing:
+        raise UserError(f"no back-test data for base year {missing[0]}", key="--base",
+                        hint="base years with a scenario and later observations: "
+                             + ", ".join(map(str, available)))
+    obs = observed()
+    rows = []
+    for b in wanted:
+        prep = prepare(available[b], draws)
+        check_memory(prep.scenario.draws, len(prep.scenario.years))
+        res = run(prep)
+        rows.append(compare(b, res.results, res.years, obs))
+    table = pd.concat(rows, ignore_index=True)
+    summ = summary(table)
+    page = render("回测：预测误差" if lang == "zh" else "Back-test: forecast error", "",
+                  [("error", backtest_chart(table, lang))], lang, version("edusim"),
+                  tables_html=summ.to_html(index=False, float_format=lambda v: f"{v:.3f}")
+                  + table.drop(columns=["source"]).to_html(index=False, float_format=lambda v: f"{v:.4g}"))
+    with new_folder(out or Path("outputs") / "backtest", f"all-{stamp()}") as job:
+        table.to_csv(job.tmp / "backtest.csv", index=False)
+        summ.to_csv(job.tmp / "summary.csv", index=False)
+        (job.tmp / "report.html").write_text(page, encoding="utf-8")
+    return table, summ, job.final
+
+
+def cohort_job(ref: str, year: int | None = None):
+    from .cohort import cohort_table
+
+    prep = prepare(ref, draws=1)
+    if year is not None:
+        check_year(prep, year, "--cohort-year")
+    return prep, cohort_table(prep.scenario, year)
+
+
+def explain_job(ref: str, variable: str, year_from: int | None = None, year_to: int | None = None,
+                against: str | None = None, year: int | None = None):
+    from ..run.simulate import simulate
+    from .explain import between_scenarios, between_years
+
+    prep = prepare(ref, draws=1)
+    s = prep.scenario
+
+    def once(sc):
+        return simulate(sc, prep.tables).results
+
+    produced = once(s)
+    if variable not in produced:
+        close = difflib.get_close_matches(variable, list(produced), n=1)
+        raise UserError(f"this scenario does not produce {variable!r}", key="--variable",
+                        hint=f"did you mean {close[0]!r}?" if close else None)
+    first, last = int(s.years[0]), int(s.years[-1])
+    try:
+        if against is not None:
+            other = prepare(against, draws=1).scenario
+            y = check_year(prep, year or 2025, "--year")
+            for need in ("teachers", "finance"):
+                if getattr(s, need) is not None and getattr(other, need) is None:
+                    raise UserError(f"--against {other.name} has no {need}: section to compare with",
+                                    key="--against")
+            return between_scenarios(other, s, prep.tables, variable, y, once), f"{s.name} − {other.name} in {y}"
+        y1 = check_year(prep, year_from or first, "--from")
+        y2 = check_year(prep, year_to or last, "--to")
+        if y2 <= y1:
+            raise UserError(f"--to ({y2}) must be after --from ({y1})", key="--to")
+        return between_years(s, prep.tables, variable, y1, y2, once), f"{y1} → {y2} ({s.name})"
+    except (ValueError, KeyError) as e:
+        raise UserError(str(e).strip("'\""), key="--variable") from None
+
+
+EXPORT_FORMATS = ("iamc", "tidy")
+
+
+def read_run_folder(folder: Path, quantiles: bool = True) -> tuple[pd.DataFrame, dict]:
+    """A run folder's results, checked against its manifest (row counts), as a tidy table.
+
+    A Monte Carlo run exports its summary: one row per variable, year and statistic
+    (``q05`` … ``q95``, ``mean``) in the ``draw`` column's place, so nothing is silently a median.
+    """
+    folder = Path(folder)
+    mpath = folder / "manifest.json"
+    if not (folder / "results.parquet").is_file() or not mpath.is_file():
+        raise UserError(f"{folder} is not a run folder (no results.parquet and manifest.json)", key="RUN_FOLDER",
+                        hint="give a folder that `edusim run` wrote, under outputs/<name>/")
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        rows = manifest.get("rows", {})
+    except (ValueError, OSError, AttributeError):
+        raise UserError("manifest.json is damaged", file=mpath) from None
+    try:
+        if (folder / "summary.csv").is_file():
+            df = pd.read_csv(folder / "summary.csv")
+            expect, what = rows.get("summary"), folder / "summary.csv"
+            stats = ["q05", "q25", "q50", "q75", "q95", "mean"]
+            df = df.melt(id_vars=["scenario", "variable", "year"], value_vars=stats, var_name="statistic")
+            n = len(df) // len(stats)
+        else:
+            import pyarrow.parquet as pq
+            df = pq.read_table(folder / "results.parquet").to_pandas()
+            expect, what = rows.get("results"), folder / "results.parquet"
+            n = len(df)
+            if list(df.columns) != ["scenario", "draw", "year", "variable", "value"]:
+                raise ValueError("unexpected columns")
+    except UserError:
+        raise
+    except Exception as e:
+        raise UserError(f"cannot read the run's results: {type(e).__name__}", file=folder,
+                        hint="the folder is damaged or truncated; run the scenario again") from None
+    if expect is None or n != expect:
+        raise UserError(f"{what.name} holds {n} rows but manifest.json says {expect}", file=what,
+                        hint="the file is truncated or was changed; run the scenario again")
+    return df, manifest
+
+
+def export_job(folder: Path, out: Path, fmt: str = "iamc") -> tuple[Path, int]:
+    from ..run.results import wide
+
+    if fmt not in EXPORT_FORMATS:
+        raise UserError(f"--format must be iamc or tidy, got {fmt!r}", key="--format")
+    if out.suffix not in (".csv", ".xlsx"):
+        raise UserError(f"--out must end in .csv or .xlsx, got {out.name!r}", key="--out")
+    df, _ = read_run_folder(folder)
+    if fmt == "iamc":
+        if "statistic" in df.columns:
+            df = df.rename(columns={"statistic": "draw"})
+        table = wide(df)
+    else:
+        table = df
+    if out.suffix == ".csv":
+        write_file(lambda p: table.to_csv(p, index=False), out)
+    else:
+        write_file(lambda p: table.to_excel(p, index=False, sheet_name="results"), out)
+    return out, len(table)
+
+
+# ------------------------------------------------------------------ validate, list
+def validate_job(ref: str) -> Prepared:
+    return prepare(ref)
+
+
+def list_job() -> list[tuple[str, str, str, str]]:
+    """(name, zh title, en title or the error, extends) for every shipped scenario."""
+    rows = []
+    for path in sorted(scenario_dir().glob("*.yaml")):
+        try:
+            loaded = load(path)
+        except UserError as e:
+            rows.append((path.stem, "", f"invalid: {e.message}", ""))
+            continue
+        s = loaded.scenario
+        rows.append((path.stem, s.title.zh, s.title.en, ", ".join(p.stem for p in loaded.chain[1:])))
+    return rows
+
+
+def key_rows(values: dict[str, np.ndarray], years: list[int], show: list[int]) -> list[tuple]:
+    """Rows (zh, en, unit, values at ``show``) of the key indicators the run produced."""
+    out = []
+    for v in KEY_INDICATORS:
+        if v in values:
+            e = entry(v)
+            out.append((e.zh, e.en, e.unit, [float(values[v][years.index(y)]) for y in show]))
+    return out

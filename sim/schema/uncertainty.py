@@ -1,0 +1,78 @@
+"""What is not known (``uncertainty:``) and what the bureau controls (``levers:``).
+
+An uncertainty gives a scipy.stats distribution for a numeric leaf or a series of the
+scenario, by its dotted path. A series is scaled (default) or shifted by one draw, or
+set to it; a number is set to the draw (default) or scaled or shifted::
+
+    uncertainty:
+      population.births: {dist: truncnorm, params: {a: -2, b: 2, loc: 1.0, scale: 0.08}}
+      teachers.tegang.retention: {dist: beta, params: {a: 17, b: 3}}
+
+Drawing the values is ``sim/run/sampling.py``; finding the leaf a path names is ``paths.py``.
+
+>>> Uncertainty(dist="uniform", params={"loc": 0.9, "scale": 0.2}).dist
+'uniform'
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from .fields import Strict
+
+DISTRIBUTIONS = ("norm", "truncnorm", "uniform", "triang", "beta", "lognorm")
+
+
+class Uncertainty(Strict):
+    dist: str = Field(description="a scipy.stats distribution: " + ", ".join(DISTRIBUTIONS))
+    params: dict[str, float] = {}
+    apply: Literal["scale", "shift", "set"] | None = None   # None: scale a series, set a number
+
+    @model_validator(mode="after")
+    def _valid(self):
+        frozen(self)
+        return self
+
+
+def frozen(u: Uncertainty):
+    """The frozen scipy distribution; a clear ValueError for an unknown name or bad parameters."""
+    from scipy import stats
+
+    if u.dist not in DISTRIBUTIONS:
+        close = difflib.get_close_matches(u.dist, DISTRIBUTIONS, n=1)
+        known = getattr(stats, u.dist, None)
+        if known is None or not hasattr(known, "ppf"):
+            hint = f" (did you mean '{close[0]}'?)" if close else f"; use one of {', '.join(DISTRIBUTIONS)}"
+            raise ValueError(f"scipy.stats has no distribution '{u.dist}'{hint}")
+        raise ValueError(f"'{u.dist}' is not offered; use one of {', '.join(DISTRIBUTIONS)}")
+    dist = getattr(stats, u.dist)
+    try:
+        fr = dist(**u.params)
+        q = fr.ppf([0.001, 0.5, 0.999])
+    except TypeError as e:
+        raise ValueError(f"{u.dist}: {e}; its parameters are {_param_names(dist)}") from None
+    if not np.all(np.isfinite(q)):
+        raise ValueError(f"{u.dist} parameters {u.params} are outside its support "
+                         f"(parameters: {_param_names(dist)})")
+    return fr
+
+
+def _param_names(dist) -> str:
+    shapes = [s.strip() for s in (dist.shapes or "").split(",") if s.strip()]
+    return ", ".join(shapes + ["loc", "scale"])
+
+
+class Lever(Strict):
+    min: float
+    max: float
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.min > self.max:
+            raise ValueError(f"lever range has min {self.min:g} > max {self.max:g}")
+        return self
