@@ -12,5 +12,5 @@ from .fields import DataFile, Strict
 class Attainment(Strict):
     base: DataFile = Field(description="CSV in data/: age (6-59) and persons by highest level completed")
     years: dict[Literal["none", "primary", "junior", "senior", "junior_college", "bachelor"],
-                Annotated[float, Field(ge=0, le=25)]] = {
-        "none": 0, "primary": 6, "junior": 9, "senior": 12, "junior_college": 15, "bachelor": 16}
+                Annotated[float, Field(ge=0, le=25)]] = Field(
+        description="years of schooling a person whose highest level is this one has completed")

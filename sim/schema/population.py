@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ..core.series import Series
 from .fields import AnySeries, CountSeries, DataFile, PositiveSeries, Strict, Year
 
 
@@ -13,6 +12,6 @@ class Population(Strict):
     base_year: Year
     births: CountSeries
     mortality: DataFile = Field(description="CSV in data/: age, qx (probability of dying within the year)")
-    mortality_scale: PositiveSeries = Series.constant(1.0)
+    mortality_scale: PositiveSeries = Field(description="multiplier on the qx of `mortality`, per year")
     net_migration: AnySeries = Field(description="persons a year, negative for net out-migration")
     migration_profile: DataFile = Field(description="CSV in data/: age, share (relative migration rate by age)")

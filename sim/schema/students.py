@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field, create_model, model_validator
 
 from ..core.levels import FLOW_LEVELS
-from ..core.series import Series
 from .fields import Count, Rate, RateSeries, Strict
 
 RateOrGrades = Union[RateSeries, list[RateSeries]]
@@ -15,17 +14,14 @@ RateOrGrades = Union[RateSeries, list[RateSeries]]
 
 class LevelFlow(Strict):
     """Per-grade repetition and dropout; promotion is what remains (1 − repetition − dropout)."""
-    repetition: RateOrGrades = Series.constant(0.0)
-    dropout: RateOrGrades = Series.constant(0.0)
+    repetition: RateOrGrades = Field(description="share repeating a grade: one rate for every grade, "
+                                                 "or one per grade")
+    dropout: RateOrGrades = Field(description="share leaving school from a grade: one rate for every "
+                                              "grade, or one per grade")
 
 
-class Flows(Strict):
-    primary: LevelFlow = LevelFlow()
-    junior: LevelFlow = LevelFlow()
-    senior_general: LevelFlow = LevelFlow()
-    secondary_vocational: LevelFlow = LevelFlow()
-    higher_vocational: LevelFlow = LevelFlow()
-    undergraduate: LevelFlow = LevelFlow()
+class _Flows(Strict):
+    """Grade flows by level; the keys are the flow levels of ``sim.core.levels`` (``Flows`` below)."""
 
     @model_validator(mode="after")
     def _per_grade(self):
@@ -48,6 +44,11 @@ def _as_list(v, n: int) -> list:
     return v if isinstance(v, list) else [v] * n
 
 
+Flows = create_model("Flows", __base__=_Flows, __module__=__name__,
+                     **{lv.name: (LevelFlow, ...) for lv in FLOW_LEVELS})
+Flows.__doc__ = "Repetition and dropout by flow level (every level required)."
+
+
 class Transitions(Strict):
     primary_to_junior: RateSeries
     junior_to_upper_secondary: RateSeries
@@ -55,7 +56,8 @@ class Transitions(Strict):
     senior_to_undergraduate: RateSeries
     senior_to_higher_vocational: RateSeries
     vocational_to_higher_vocational: RateSeries
-    higher_vocational_to_undergraduate: RateSeries = Series.constant(0.0)
+    higher_vocational_to_undergraduate: RateSeries = Field(description="专升本: share of 高职 graduates "
+                                                                       "entering undergraduate study")
 
     @model_validator(mode="after")
     def _shares(self):
@@ -89,7 +91,7 @@ class BaseEnrolment(Strict):
 class Students(Strict):
     preschool: Preschool
     primary_entry_rate: RateSeries = Field(description="share of 6-year-olds entering grade 1")
-    flows: Flows = Flows()
+    flows: Flows
     transitions: Transitions
     base: BaseEnrolment
 

@@ -1,17 +1,22 @@
 """The ``teachers:`` section of a scenario, and the checks on the base teacher-stock file.
 
-Every default here is documented, with its source, in ``docs/teachers.md`` and in the
-``teachers:`` block of ``scenarios/baseline.yaml``. Validators raise ``ValueError`` so
-that the scenario loader can name the file, line and key.
+The schema says what each key means and what values it accepts; it holds no model numbers.
+Every value, with its source or the reason for the assumption, is written once, in the
+``teachers:`` block of ``scenarios/baseline.yaml`` (``docs/teachers.md`` explains the
+equations), and a scenario ``extends: baseline`` to inherit them. Validators raise
+``ValueError`` so that the scenario loader can name the file, line and key.
 
->>> t = Teachers()
+>>> from sim.schema.load import load
+>>> t = load("baseline").scenario.teachers
 >>> t.demand.mode, t.tegang.hires.evaluate(np.arange(2020, 2022)).tolist()
 ('ratio', [150.0, 150.0])
->>> Teachers.model_validate({"tegang": {"retention": 1.2}})
+>>> Tegang.model_validate({**t.tegang.model_dump(), "retention": 1.2})
 Traceback (most recent call last):
 ...
-pydantic_core._pydantic_core.ValidationError: 1 validation error for Teachers
+pydantic_core._pydantic_core.ValidationError: 1 validation error for Tegang
 ...
+>>> sorted(StaffRatios.model_fields) == sorted(SCHOOL_LEVELS)   # derived from sim.core.levels
+True
 """
 
 from __future__ import annotations
@@ -19,13 +24,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, create_model, model_validator
 
 from ..core.levels import COMPULSORY, TEACHER_LEVELS
-from ..core.series import Series
 from .fields import CountSeries, DataFile, PositiveSeries, Rate, RateSeries, Strict
 
 LEVELS = TEACHER_LEVELS
+# the levels with a staff ratio: preschool demand uses class sizes instead
+SCHOOL_LEVELS = tuple(lv for lv in LEVELS if lv != "preschool")
 AREAS = ("urban", "rural")
 SEXES = ("female", "male")
 CONTRACTS = ("regular", "tegang")
@@ -33,92 +39,86 @@ MIN_AGE, MAX_AGE = 18, 70
 Age = Annotated[int, Field(ge=MIN_AGE, le=MAX_AGE)]
 Positive = Annotated[float, Field(gt=0)]
 Periods = Annotated[float, Field(ge=0, le=40)]
+Elasticity = Annotated[float, Field(ge=0, le=2)]
+Subject = Literal["pe", "arts", "labour", "civics"]
 
-C = Series.constant
+
+# ---------------------------------------------------------------------- per level
+class LevelBlock(Strict):
+    """A block with one required key per level (built by :func:`by_level`)."""
+
+    def get(self, level: str) -> Any:
+        return getattr(self, level)
+
+
+def by_level(name: str, field_type: Any, levels: tuple[str, ...], doc: str, *,
+             base: type[LevelBlock] = LevelBlock, module: str = __name__) -> type[LevelBlock]:
+    """A model named ``name`` with one required ``field_type`` key per level of ``levels``.
+
+    The level names come from the levels table (``sim.core.levels``), so a block cannot
+    drift from it; every level is required, so a scenario that writes the block but forgets
+    a level is an error. ``module`` must be the module that binds the class to ``name``
+    (so that pickling, used by the parallel runners, finds it).
+
+    >>> B = by_level("B", float, ("primary", "junior"), "Two levels.")
+    >>> B(primary=1, junior=2).get("junior"), list(B.model_fields), B.__doc__
+    (2.0, ['primary', 'junior'], 'Two levels.')
+    """
+    model = create_model(name, __base__=base, __module__=module,
+                         **{lv: (field_type, ...) for lv in levels})
+    model.__doc__ = doc
+    return model
 
 
 # ------------------------------------------------------------------------- demand
-class StaffRatios(Strict):
-    """Students per staff member (教职工), 国办发〔2001〕74号 city column, made uniform in 2014 (中央编办发〔2014〕72号)."""
-    primary: PositiveSeries = C(19)
-    junior: PositiveSeries = C(13.5)
-    senior_general: PositiveSeries = C(12.5)
-    # 教职成〔2010〕12号 第七条: 师生比 1:20 (this one is already full-time teachers)
-    secondary_vocational: PositiveSeries = C(20)
+StaffRatios = by_level(
+    "StaffRatios", PositiveSeries, SCHOOL_LEVELS,
+    "Students per staff member (教职工) by school level, for ratio-mode demand (no preschool key: "
+    "preschool demand uses class sizes).")
 
 
 class AreaSizes(Strict):
+    """Pupils per class in urban and in rural schools."""
     urban: PositiveSeries
     rural: PositiveSeries
 
 
-def _areas(v: float) -> AreaSizes:
-    return AreaSizes(urban=C(v), rural=C(v))
-
-
 class PreschoolClassSizes(Strict):
-    """Children per class by age group, 教育部令第39号《幼儿园工作规程》第十一条 (small/middle/large 25/30/35)."""
-    small: PositiveSeries = C(25)   # age 3
-    middle: PositiveSeries = C(30)  # age 4
-    large: PositiveSeries = C(35)   # age 5
+    """Children per kindergarten class by age group."""
+    small: PositiveSeries = Field(description="age 3")
+    middle: PositiveSeries = Field(description="age 4")
+    large: PositiveSeries = Field(description="age 5")
 
 
-class ClassSizes(Strict):
-    preschool: PreschoolClassSizes = PreschoolClassSizes()
-    primary: AreaSizes = _areas(45)              # 教督〔2017〕6号 ≤45
-    junior: AreaSizes = _areas(50)               # 教督〔2017〕6号 ≤50
-    senior_general: AreaSizes = _areas(50)       # assumption: no national figure; common provincial cap
-    secondary_vocational: AreaSizes = _areas(45)  # assumption: no national figure found
+ClassSizes = create_model(
+    "ClassSizes", __base__=LevelBlock, __module__=__name__,
+    preschool=(PreschoolClassSizes, ...), **{lv: (AreaSizes, ...) for lv in SCHOOL_LEVELS})
+ClassSizes.__doc__ = "Pupils per class: preschool by age group, school levels by area (class-mode demand)."
 
+TeachersPerClass = by_level(
+    "TeachersPerClass", Positive, LEVELS, "Full-time teachers per class by level (class-mode demand).")
 
-class TeachersPerClass(Strict):
-    preschool: Positive = 2.0                  # 教师〔2013〕1号: 2 full-time teachers per class
-    # assumption: class size / staff ratio, so that full classes give the ratio-mode demand
-    primary: Positive = 2.37                   # 45 / 19
-    junior: Positive = 3.70                    # 50 / 13.5
-    senior_general: Positive = 4.0             # 50 / 12.5
-    secondary_vocational: Positive = 2.25      # 45 / 20
+RuralShares = by_level(
+    "RuralShares", RateSeries, LEVELS, "Share of each level's enrolment in rural (乡镇及以下) schools.")
 
-
-class RuralShares(Strict):
-    """Share of each level's enrolment in rural (乡镇及以下) schools. Assumptions: no Jilin figure found."""
-    preschool: RateSeries = C(0.25)
-    primary: RateSeries = C(0.30)
-    junior: RateSeries = C(0.20)
-    senior_general: RateSeries = C(0.05)
-    secondary_vocational: RateSeries = C(0.05)
-
-
-Elasticity = Annotated[float, Field(ge=0, le=2)]
-
-
-class Elasticities(Strict):
-    """Teacher demand's elasticity to enrolment by level (elasticity mode).
-
-    England's Teacher Workforce Model (2026) uses 0.80 for primary and 0.05 for secondary.
-    Assumption for Jilin: 0.80 at every level. Staffing here is set by 编制 ratios (which
-    would give 1.0), but posts are kept when pupils fall and are redeployed slowly, which is
-    what England's primary figure measures; England's 0.05 for secondary reflects a pupil
-    bulge passing through fixed curriculum staffing, not a cohort decline like Jilin's.
-    """
-    preschool: Elasticity = 0.8
-    primary: Elasticity = 0.8
-    junior: Elasticity = 0.8
-    senior_general: Elasticity = 0.8
-    secondary_vocational: Elasticity = 0.8
+Elasticities = by_level(
+    "Elasticities", Elasticity, LEVELS,
+    "Teacher demand's elasticity to enrolment by level (elasticity-mode demand): the base year's "
+    "teachers move each year by elasticity × the % change in enrolment.")
 
 
 class Demand(Strict):
-    # ratio: students per staff post; class: classes × teachers per class; elasticity: the base
-    # year's teachers, moved each year by elasticity × the % change in enrolment
-    mode: Literal["ratio", "class", "elasticity"] = "ratio"
-    elasticity: Elasticities = Elasticities()
-    staff_ratio: StaffRatios = StaffRatios()
-    # Full-time teachers per staff post: 1.0 = use the staffing norm as a teacher norm (the default).
-    teachers_per_staff: Rate = 1.0
-    class_size: ClassSizes = ClassSizes()
-    teachers_per_class: TeachersPerClass = TeachersPerClass()
-    rural_share: RuralShares = RuralShares()
+    """Teacher demand by level and area (subject demand is computed from ``curriculum`` in every mode)."""
+    mode: Literal["ratio", "class", "elasticity"] = Field(
+        description="ratio: students per staff post; class: classes × teachers per class; elasticity: "
+                    "the base year's teachers, moved by elasticity × the % change in enrolment")
+    elasticity: Elasticities
+    staff_ratio: StaffRatios
+    teachers_per_staff: Rate = Field(description="full-time teachers per staff post (1.0: the staffing "
+                                                 "norm is used as a teacher norm)")
+    class_size: ClassSizes
+    teachers_per_class: TeachersPerClass
+    rural_share: RuralShares
 
 
 # --------------------------------------------------------------------- curriculum
@@ -138,18 +138,9 @@ class TeachingLoad(Strict):
 
 
 class Curriculum(Strict):
-    periods: dict[Literal["pe", "arts", "labour", "civics"], WeeklyPeriods] = {
-        "pe": WeeklyPeriods(grades_1_2=4, grades_3_6=3, junior=3, senior=2),      # plan
-        "arts": WeeklyPeriods(grades_1_2=4, grades_3_6=3, junior=2, senior=1),    # plan
-        "labour": WeeklyPeriods(grades_1_2=1, grades_3_6=1, junior=1, senior=1),  # plan (≥1)
-        "civics": WeeklyPeriods(grades_1_2=2, grades_3_6=2, junior=2, senior=2),  # 6-8 % of ~30 periods
-    }
-    load: dict[Literal["pe", "arts", "labour", "civics"], TeachingLoad] = {
-        "pe": TeachingLoad(primary=18, junior=14, senior=14),
-        "arts": TeachingLoad(primary=18, junior=16, senior=14),
-        "labour": TeachingLoad(primary=18, junior=16, senior=14),
-        "civics": TeachingLoad(primary=18, junior=14, senior=12),
-    }
+    """Subject demand: periods a week per class, and periods a subject teacher teaches a week."""
+    periods: dict[Subject, WeeklyPeriods]
+    load: dict[Subject, TeachingLoad]
 
     @model_validator(mode="after")
     def _same_subjects(self):
@@ -161,53 +152,42 @@ class Curriculum(Strict):
 
 # ------------------------------------------------------------------------- supply
 class Retirement(Strict):
-    """Statutory retirement, 《国务院关于渐进式延迟法定退休年龄的办法》 第一条 (2024)."""
-    male_age: Age = 60
-    female_age: Age = 55          # female teachers are 原法定退休年龄55周岁 (professional-technical posts)
-    reform: bool = True           # the gradual rise from 2025-01-01
-    male_reform_from: int = Field(1965, ge=1900, le=2100)    # first birth year affected
-    female_reform_from: int = Field(1970, ge=1900, le=2100)
-    step_months: int = Field(4, ge=1, le=24)                  # +1 month per this many birth months
-    max_delay_months: int = Field(36, ge=0, le=120)
+    """Statutory retirement ages and the gradual rise in them (the 2024 reform)."""
+    male_age: Age = Field(description="men's retirement age before the reform")
+    female_age: Age = Field(description="women teachers' retirement age before the reform")
+    reform: bool = Field(description="apply the gradual rise from 2025-01-01")
+    male_reform_from: int = Field(ge=1900, le=2100, description="men's first birth year affected")
+    female_reform_from: int = Field(ge=1900, le=2100, description="women's first birth year affected")
+    step_months: int = Field(ge=1, le=24, description="+1 month of delay per this many months of birth")
+    max_delay_months: int = Field(ge=0, le=120, description="the delay's ceiling")
 
 
 class Tegang(Strict):
     """特岗计划: rural primary and junior teachers on fixed-term contracts."""
-    hires: CountSeries = C(150)          # plan 九(三)/专栏10: about 150 a year
-    primary_share: Rate = 0.667          # assumption: primary's share of compulsory enrolment (2/3)
-    contract_years: int = Field(3, ge=1, le=10)
-    retention: Rate = 0.85               # assumption (Hainan 94.2 % is an upper reference)
-    hire_age: Age = 25                   # 教育部 2020: mean age of 特岗 teachers ≈ 25
+    hires: CountSeries = Field(description="特岗 teachers hired a year")
+    primary_share: Rate = Field(description="share of the hires placed in primary (the rest in junior)")
+    contract_years: int = Field(ge=1, le=10, description="length of a contract")
+    retention: Rate = Field(description="share who stay on as regular teachers when the contract ends")
+    hire_age: Age = Field(description="age at hiring")
 
 
-class Establishment(Strict):
-    """编制: posts by level (both areas together)."""
-    preschool: CountSeries
-    primary: CountSeries
-    junior: CountSeries
-    senior_general: CountSeries
-    secondary_vocational: CountSeries
+Establishment = by_level("Establishment", CountSeries, LEVELS, "编制: posts by level (both areas together).")
 
-
-class FemaleShares(Strict):
-    """Share of women among new hires, by level. Assumption: equal to the base stock's share."""
-    preschool: Rate = 0.97
-    primary: Rate = 0.70
-    junior: Rate = 0.58
-    senior_general: Rate = 0.54
-    secondary_vocational: Rate = 0.52
+FemaleShares = by_level("FemaleShares", Rate, LEVELS, "Share of women among new hires, by level.")
 
 
 class Hiring(Strict):
-    # fill: all vacancies; budget: at most max_hires a year; establishment: up to the 编制 per level
-    rule: Literal["fill", "budget", "establishment"] = "budget"
-    max_hires: CountSeries = C(1000)            # assumption: above the expected yearly outflow
-    establishment: Establishment | None = None
-    hire_age: Age = 25                          # assumption: bachelor at 22 + years to a post
-    public_funded: CountSeries = C(62)          # 公费师范生: plan 一(一), 310 in 十三五 / 5 years
-    public_funded_primary_share: Rate = 0.667   # assumption, as for 特岗
-    public_funded_age: Age = 22                 # graduate at 22 after a 4-year degree
-    female_share: FemaleShares = FemaleShares()
+    """Regular hiring, and the 公费师范生 (publicly funded teacher-training graduates) placed each year."""
+    rule: Literal["fill", "budget", "establishment"] = Field(
+        description="fill: every vacancy; budget: at most max_hires a year; "
+                    "establishment: up to the 编制 of each level")
+    max_hires: CountSeries = Field(description="the most regular hires a year (rule: budget)")
+    establishment: Establishment | None = None   # posts by level; only for rule: establishment
+    hire_age: Age = Field(description="age of a regular hire")
+    public_funded: CountSeries = Field(description="公费师范生 placed a year (rural primary and junior)")
+    public_funded_primary_share: Rate = Field(description="share of them placed in primary")
+    public_funded_age: Age = Field(description="their age when placed")
+    female_share: FemaleShares
 
     @model_validator(mode="after")
     def _needs_establishment(self):
@@ -217,17 +197,20 @@ class Hiring(Strict):
 
 
 class Training(Strict):
-    required_hours: Positive = 360                # plan 专栏10: ≥360 h per 5 years
-    period_years: int = Field(5, ge=1, le=10)
-    person_trainings: CountSeries = C(19940)      # plan 一(一): 99,700 person-trainings in 十三五 / 5
-    hours_per_training: PositiveSeries = C(100)   # assumption (no source for hours per training)
+    """In-service training: the hours a teacher needs, and the trainings supplied."""
+    required_hours: Positive = Field(description="hours each teacher needs per period")
+    period_years: int = Field(ge=1, le=10, description="length of that period")
+    person_trainings: CountSeries = Field(description="person-trainings supplied a year")
+    hours_per_training: PositiveSeries = Field(description="hours one training gives")
 
 
 class TownshipSubsidy(Strict):
-    """乡镇工作补贴 by cumulative township years (plan 一(一): 180/240/300/360 yuan a month)."""
-    bracket_years: list[Annotated[int, Field(gt=0, le=60)]] = [10, 20, 30]   # assumption: 10-year bands
-    monthly: list[Annotated[float, Field(ge=0)]] = [180, 240, 300, 360]
-    career_start_age: Age = 23     # assumption: base-stock rural teachers served in townships since 23
+    """乡镇工作补贴 by cumulative years served in townships."""
+    bracket_years: list[Annotated[int, Field(gt=0, le=60)]] = Field(
+        description="upper limits of the year bands (increasing)")
+    monthly: list[Annotated[float, Field(ge=0)]] = Field(
+        description="yuan a month in each band: one more than the limits")
+    career_start_age: Age = Field(description="age from which base-stock rural teachers count township years")
 
     @model_validator(mode="after")
     def _brackets(self):
@@ -239,33 +222,26 @@ class TownshipSubsidy(Strict):
         return self
 
 
-class StockTotals(Strict):
-    """Stated base-year full-time teachers by level; the stock file must sum to these."""
-    # the baseline's 2020 enrolment / national 2020 pupil:full-time-teacher ratio (教育部)
-    preschool: Annotated[float, Field(ge=0)] = 3991              # 66,000 / 16.538
-    primary: Annotated[float, Field(ge=0)] = 10229               # 170,510 (baseline 2020) / 16.669
-    junior: Annotated[float, Field(ge=0)] = 6698                 # 85,255 (baseline 2020) / 12.728
-    senior_general: Annotated[float, Field(ge=0)] = 4495         # 58,000 / 12.903
-    secondary_vocational: Annotated[float, Field(ge=0)] = 1148   # 22,000 / 19.166
-
-
-def _attrition_default() -> dict[int, float]:
-    return {18: 0.02, 30: 0.01, 50: 0.005}
+StockTotals = by_level(
+    "StockTotals", Annotated[float, Field(ge=0)], LEVELS,
+    "Stated base-year full-time teachers by level; the stock file must sum to these.")
 
 
 class Teachers(Strict):
-    stock: DataFile = "teachers-stock-2020.csv"
-    stock_year: int = Field(2020, ge=1950, le=2100)
-    stock_totals: StockTotals = StockTotals()
-    demand: Demand = Demand()
-    curriculum: Curriculum = Curriculum()
-    retirement: Retirement = Retirement()
-    # yearly probability of leaving for reasons other than retirement, by age band (key = first age)
-    attrition: dict[Age, Rate] = Field(default_factory=_attrition_default)
-    tegang: Tegang = Tegang()
-    hiring: Hiring = Hiring()
-    training: Training = Training()
-    township_subsidy: TownshipSubsidy = TownshipSubsidy()
+    """The ``teachers:`` section. See docs/teachers.md for the equations."""
+    stock: DataFile = Field(description="CSV in data/: the base-year full-time teachers "
+                                        "by level, area, sex, age and contract")
+    stock_year: int = Field(ge=1950, le=2100, description="the year of the stock file")
+    stock_totals: StockTotals
+    demand: Demand
+    curriculum: Curriculum
+    retirement: Retirement
+    attrition: dict[Age, Rate] = Field(description="yearly probability of leaving for reasons other "
+                                                   "than retirement, by age band (key = first age)")
+    tegang: Tegang
+    hiring: Hiring
+    training: Training
+    township_subsidy: TownshipSubsidy
 
     @model_validator(mode="after")
     def _attrition_bands(self):
