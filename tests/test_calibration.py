@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from sim.runner import simulate_scenario
+from sim.run.simulate import simulate_scenario
 
 # plan 专栏1, 2020 column
 OBSERVED_2020 = {

@@ -17,9 +17,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.careers import draw_attrition, stochastic_round
-from sim.teachers import LEVEL_LABEL, LEVELS, example_context, teacher_stage
-from sim.teachers_schema import Teachers
+from helpers import teacher_context, teachers_cfg, teachers_with
+from sim.core.levels import LABEL as LEVEL_LABEL
+from sim.schema.teachers import Teachers
+from sim.stages.teachers import teacher_stage
+from sim.stages.teachers.demand import LEVELS
+from sim.stages.teachers.des import draw_attrition, stochastic_round
 
 ROOT = Path(__file__).resolve().parents[1]
 STOCK = ROOT / "data" / "teachers-stock-2020.csv"
@@ -32,17 +35,17 @@ ENROL = {"preschool": 66000, "primary": 200000, "junior": 100000, "senior_genera
 def scaled(over: dict | None = None) -> tuple[Teachers, pd.DataFrame, dict]:
     tab = pd.read_csv(STOCK)
     tab["teachers"] = tab["teachers"] * SCALE
-    cfg = {"stock_totals": {k: v * SCALE for k, v in Teachers().stock_totals.model_dump().items()},
+    cfg = {"stock_totals": {k: v * SCALE for k, v in teachers_cfg().stock_totals.model_dump().items()},
            "tegang": {"hires": 150 * SCALE},
            "hiring": {"max_hires": 1000 * SCALE, "public_funded": 62 * SCALE},
            "training": {"person_trainings": 19940 * SCALE}}
     for k, v in (over or {}).items():
         cfg[k] = {**cfg.get(k, {}), **v}
-    return Teachers.model_validate(cfg), tab, {k: v * SCALE for k, v in ENROL.items()}
+    return teachers_with(cfg), tab, {k: v * SCALE for k, v in ENROL.items()}
 
 
 def run(cfg, tab, enrol, engine="des", draws=1, seed=7, draw_index=None):
-    ctx = example_context(draws=draws, stock=tab, enrolment=enrol, seed=seed, options={"engine": engine})
+    ctx = teacher_context(draws=draws, stock=tab, enrolment=enrol, seed=seed, options={"engine": engine})
     if draw_index is not None:
         ctx.draw_index = np.asarray(draw_index)
     return teacher_stage(cfg, ctx)
@@ -92,7 +95,7 @@ def test_des_mean_matches_aggregate_with_hiring_to_demand():
 
 def test_tegang_contracts_end_exactly_after_three_years_in_des():
     tab = pd.DataFrame([("primary", "urban", "male", 30, "regular", None, 0)], columns=COLS)
-    cfg = Teachers.model_validate({
+    cfg = teachers_with({
         "stock_totals": {lv: 0 for lv in LEVELS}, "attrition": {18: 0.0},
         "tegang": {"hires": {2020: 0, 2021: 150, 2022: 0}, "retention": 0.5},
         "hiring": {"max_hires": 0, "public_funded": 0}})
@@ -108,7 +111,7 @@ def test_tegang_contracts_end_exactly_after_three_years_in_des():
 def test_township_subsidy_follows_tenure_brackets():
     tab = pd.DataFrame([("junior", "rural", "male", 33, "regular", None, 1),
                         ("junior", "urban", "male", 33, "regular", None, 1)], columns=COLS)
-    cfg = Teachers.model_validate({
+    cfg = teachers_with({
         "stock_totals": {**{lv: 0 for lv in LEVELS}, "junior": 2}, "attrition": {18: 0.0},
         "tegang": {"hires": 0}, "hiring": {"max_hires": 0, "public_funded": 0}})
     out = run(cfg, tab, {lv: 0.0 for lv in LEVELS})
@@ -142,7 +145,7 @@ def test_stochastic_rounding_is_unbiased():
 def test_stock_flow_identity_holds_exactly_per_draw():
     cfg, tab, enrol = scaled()
     out = run(cfg, tab, enrol, draws=1)
-    names = list(LEVEL_LABEL.values())
+    names = [LEVEL_LABEL[lv] for lv in LEVELS]
     s = out["Teachers|Supply"][0]
     leave = sum(out[f"Teachers|{w}|{n}"][0] for w in ("Retirements", "Attrition") for n in names)
     leave = leave + out["Teachers|Tegang|Left"][0]

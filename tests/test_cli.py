@@ -53,7 +53,7 @@ def test_extends_two_lines_changes_the_result(here):
     write(here / "fewer-births.yaml", "extends: baseline\nname: fewer-births\n"
           "title: {zh: 少生, en: Fewer births}\ndescription: {zh: 测试, en: test}\n"
           "population:\n  births: {2021: 12000, 2024: 9000, growth: -0.05}\n")
-    from sim.runner import simulate_scenario
+    from sim.run.simulate import simulate_scenario
     base, alt = simulate_scenario("baseline"), simulate_scenario("fewer-births.yaml")
     assert alt.value("Enrolment|Primary", 2035) < base.value("Enrolment|Primary", 2035)
     # pupils of 2025 were born by 2019; they move only because migrants are shared out by age

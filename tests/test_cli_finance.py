@@ -44,7 +44,7 @@ def test_pay_series_missing_a_level(tmp_path, monkeypatch):
 
 def test_money_scenarios_run_and_differ(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    from sim.runner import simulate_scenario
+    from sim.run.simulate import simulate_scenario
     base, freeze = simulate_scenario("baseline"), simulate_scenario("budget-freeze")
     assert freeze.value("Budget|Envelope", 2030) == freeze.value("Budget|Envelope", 2023)
     assert freeze.value("Budget|Envelope", 2030) < base.value("Budget|Envelope", 2030)

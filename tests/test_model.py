@@ -2,10 +2,10 @@
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from sim import cohort
-from sim.attainment import CATEGORIES, N_AGES, mean_years, project_attainment
-from sim.cohort import FIRST, K, LAST, LEVEL_INDEX, N_GRADES, N_LAGS, StudentParams, simulate_students
-from sim.demography import project_population
+from sim.core.levels import FIRST, FLOW_INDEX as LEVEL_INDEX, K, LAST, N_GRADES, N_LAGS
+from sim.stages.attainment import CATEGORIES, N_AGES, mean_years, project_attainment
+from sim.stages.population import project_population
+from sim.stages.students import StudentParams, simulate_students
 
 T = 4
 
@@ -26,7 +26,7 @@ def test_population_hand_case():
     base = np.array([100.0, 50.0, 20.0])
     births = np.array([[0.0, 80.0, 60.0]])
     qx = np.zeros((1, 3, 3)); qx[:, :, 1] = 0.1       # 10 % die at age 1
-    pop, factor = project_population(base, births, qx, np.array([[0.0, -10.0, 0.0]]), np.array([1.0, 1.0, 0.0]))
+    pop, factor, floored = project_population(base, births, qx, np.array([[0.0, -10.0, 0.0]]), np.array([1.0, 1.0, 0.0]))
     # year 1 before migration: age0 80, age1 100, age2+ 20 + 50*0.9 = 65;
     # 10 out-migrants shared by rate × population over ages 0 and 1: 80/180 and 100/180
     assert np.allclose(pop[0, 1], [80 - 10 * 80 / 180, 100 - 10 * 100 / 180, 65])

@@ -1,5 +1,6 @@
 """The report: chart builders without a browser, escaping, offline page; then a real browser."""
 import os
+from importlib.metadata import version
 import re
 import shutil
 import subprocess
@@ -12,9 +13,10 @@ from typer.testing import CliRunner
 
 from cli import app
 from conftest import ROOT, write
+from sim.analysis.reporting import from_run
 from sim.report import figures as F
-from sim.report.page import build_page, charts, from_run
-from sim.runner import simulate_scenario
+from sim.report.page import build_page, charts
+from sim.run.simulate import simulate_scenario
 
 runner = CliRunner()
 
@@ -72,7 +74,7 @@ def test_titles_are_escaped_and_page_is_offline(tmp_path, monkeypatch, runs):
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?:", page)   # nothing fetched from the network
-    assert "0.1.0" in page and "baseline.yaml" in page      # version and the files' hashes
+    assert version("edusim") in page and "baseline.yaml" in page      # version and the files' hashes
     assert len(page.encode()) < 8e6
 
 
@@ -122,19 +124,19 @@ def test_report_in_a_real_browser(tmp_path, runs):
     assert n_charts >= 8 and len(blocks) == n_charts
     for b in blocks:
         assert 'class="main-svg"' in b and ('class="trace' in b or 'class="sankey"' in b or "heatmaplayer" in b or 'class="hm"' in b)
-    shot = ROOT / "outputs" / "report-screenshot.png"
-    shot.parent.mkdir(exist_ok=True)
+    shot = tmp_path / "report-screenshot.png"
     subprocess.run(flags + [f"--user-data-dir={tmp_path / 'u2'}", "--window-size=1280,3000",
                             f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
     assert shot.is_file() and shot.stat().st_size > 10_000
 
 
 def test_waterfalls_and_cohort_table_build(runs):
-    from sim.cohort import cohort_table
-    from sim.explain import for_report
+    from sim.analysis.cohort import cohort_table
+    from sim.analysis.explain import for_report
     from sim.report.page import cohort_html, explain_figures
-    from sim.runner import prepare, simulate
-    loaded, tables, _ = prepare("baseline")
+    from sim.run.simulate import prepare, simulate
+    p = prepare("baseline")
+    loaded, tables = p.loaded, p.tables
     dec = for_report(loaded.scenario, tables, lambda s: simulate(s, tables).results)
     figs = explain_figures(dec, "zh")
     assert len(figs) == 3

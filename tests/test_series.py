@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from sim.series import Series, SeriesError, parse_number
+from sim.core.series import Series, SeriesError, parse_number
 
 YEARS = np.arange(2018, 2026)
 

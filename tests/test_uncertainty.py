@@ -8,10 +8,10 @@ from typer.testing import CliRunner
 
 from cli import app
 from conftest import ROOT, write
-from sim.executors import chunks, map_chunks, open_executor
-from sim.runner import prepare, simulate_draws
-from sim.sensitivity import analyse, model_output
-from sim.sweep import LeverError, parse_lever, run_point, solve
+from sim.analysis.sensitivity import analyse, model_output
+from sim.analysis.sweep import LeverError, parse_lever, run_point, solve
+from sim.run.executors import chunks, map_chunks, open_executor
+from sim.run.simulate import prepare, simulate_draws
 
 runner = CliRunner()
 BASE = ROOT / "scenarios" / "baseline.yaml"
@@ -31,8 +31,8 @@ levers:
 def unc(tmp_path_factory):
     path = tmp_path_factory.mktemp("u") / "unc.yaml"
     write(path, UNCERTAIN)
-    loaded, tables, _ = prepare(path)
-    return loaded.scenario, tables
+    p = prepare(path)
+    return p.scenario, p.tables
 
 
 def same(a, b):
@@ -84,7 +84,7 @@ def test_failed_chunk_is_retried_then_reported():
 
     out, failed = map_chunks(flaky, chunks(6, 2), executor=None)
     assert calls[2] == 2 and calls[4] == 2
-    assert [f.draws for f in failed] == [[4, 5]] and "always" in failed[0].error
+    assert [f.draws for f in failed] == [[4, 5]] and "always" in str(failed[0])
     assert out[1].tolist() == [20, 30] and out[2] is None and out[0].tolist() == [0, 10]
 
 

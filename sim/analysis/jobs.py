@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -89,11 +90,14 @@ def run_job(ref: str, out: Path | None = None, draws: int | None = None, seed: i
             chunk: int = CHUNK, progress: Callable[[int, int], Callable[[int], None]] | None = None) -> RunOutcome:
     """Load once, run (streaming many draws to disk), write a new run folder."""
     options = {"engine": check_engine(engine)}
+    t0 = time.perf_counter()
     prep = prepare(ref, draws, seed)
+    loading = time.perf_counter() - t0
     s = prep.scenario
     notes: list[str] = []
     if s.draws == 1 and workers is None and scheduler is None:
         res = run(prep, options)
+        res.timings = {"load": loading, **res.timings}
         folder = write_run(res, out, notes)
         return RunOutcome(prep, folder, {k: v.mean(axis=0) for k, v in res.results.items()}, 1,
                           notes + res.warnings)

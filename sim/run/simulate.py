@@ -118,7 +118,8 @@ def simulate(scenario: Scenario, tables: dict[str, Any], draw_index: np.ndarray 
             # every result is (draws, years), even where no input of this stage varied by draw
             if v.shape != (D, T):
                 v = ctx.results[k] = np.broadcast_to(v, (D, T)).copy()
-            _finite(stage.name, k, v, ctx)
+            if k not in ctx.ratios:
+                _finite(stage.name, k, v, ctx)
         if timings is not None:
             timings[stage.name] = timings.get(stage.name, 0.0) + time.perf_counter() - t0
     unread = sorted(set(ctx.perturb) - ctx.consumed)

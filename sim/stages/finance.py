@@ -41,10 +41,10 @@ def _not_fall(x: np.ndarray, tol: float) -> np.ndarray:
 def project_arrays(cfg: Finance, years: np.ndarray) -> dict[str, np.ndarray]:
     """Capital and running cost and capacity added by the projects, each (T,).
 
-    >>> from sim.finance_schema import Finance
-    >>> f = Finance.model_validate({"projects": [{"name": "k", "start": 2021, "opens": 2022,
-    ...     "cost": 2e6, "running_cost": 1e5, "adds": {"kindergarten_places": 270}}]})
-    >>> a = project_arrays(f, np.arange(2020, 2024))
+    >>> from types import SimpleNamespace
+    >>> from sim.schema.finance import Project
+    >>> k = Project(name="k", start=2021, opens=2022, cost=2e6, running_cost=1e5, adds={"kindergarten_places": 270})
+    >>> a = project_arrays(SimpleNamespace(projects=[k]), np.arange(2020, 2024))
     >>> a["capital"].tolist(), a["running"].tolist(), a["kindergarten_places"].tolist()
     ([0.0, 1000000.0, 1000000.0, 0.0], [0.0, 0.0, 100000.0, 100000.0], [0.0, 0.0, 270.0, 270.0])
     """
@@ -155,9 +155,10 @@ def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
     for lv in LEVELS:
         L, E = LABEL[lv], enrol[lv]
         with np.errstate(divide="ignore", invalid="ignore"):
-            per = np.where(E > 0, spend[lv] / E, np.nan)
-            afford = np.where(E > 0, recurrent[lv] * scale / E, np.nan)
-            req = np.where(E > 0, recurrent[lv] / E, np.nan)
+            per = ctx.ratio(f"Spending|Per student|{L}", spend[lv], E)
+            afford = ctx.ratio(f"Spending|Per student|Affordable|{L}", recurrent[lv] * scale, E)
+            req = ctx.ratio(f"Spending|Per student|Required|{L}", recurrent[lv], E)
+        ctx.ratios.add(f"Spending|Per student|{L}|Real")
         out[f"Spending|{L}"] = spend[lv]
         out[f"Spending|Per student|{L}"] = per
         out[f"Spending|Per student|{L}|Real"] = per / price

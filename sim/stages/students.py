@@ -224,12 +224,14 @@ def student_stage(cfg: Students, ctx: StageContext) -> dict[str, np.ndarray]:
     out["Entrants|Primary"] = flows.entrants[:, :, LEVEL_INDEX["primary"]]
     upper = sum(out[f"Enrolment|{LABEL[n]}"] for n in upper_secondary())
     out["Enrolment|Upper secondary"] = upper
-    out["GER|Preschool"] = out["Enrolment|Preschool"] / ages(PRESCHOOL_AGES[0], PRESCHOOL_AGES[-1])
-    out["NER|Primary"] = flows.official_age_enrolment("primary") / ages(*official_ages("primary"))
-    out["NER|Junior"] = flows.official_age_enrolment("junior") / ages(*official_ages("junior"))
-    out["GER|Upper secondary"] = upper / ages(*_upper_ages())
-    out["Share|Secondary vocational"] = out["Enrolment|Secondary vocational"] / upper
+    r = ctx.ratio            # a rate is undefined (NaN), not an error, when no one is of its ages
+    out["GER|Preschool"] = r("GER|Preschool", out["Enrolment|Preschool"], ages(PRESCHOOL_AGES[0], PRESCHOOL_AGES[-1]))
+    out["NER|Primary"] = r("NER|Primary", flows.official_age_enrolment("primary"), ages(*official_ages("primary")))
+    out["NER|Junior"] = r("NER|Junior", flows.official_age_enrolment("junior"), ages(*official_ages("junior")))
+    out["GER|Upper secondary"] = r("GER|Upper secondary", upper, ages(*_upper_ages()))
+    out["Share|Secondary vocational"] = r("Share|Secondary vocational", out["Enrolment|Secondary vocational"], upper)
     out["Consolidation rate|Compulsory"] = consolidation_rate(flows, p)
+    ctx.ratios.add("Consolidation rate|Compulsory")
     # flows between levels, counted in the year the graduates enter (for the Sankey diagram)
     grads = flows.graduates.sum(axis=3)                                    # (D, T, K)
     moved = grads[:, :, :, None] * np.broadcast_to(p.transition, grads.shape + (K,))

@@ -21,7 +21,7 @@ ENGINES = ("aggregate", "des")
 
 
 def supply_results(demand: np.ndarray, subjects: dict[str, np.ndarray], enrol: np.ndarray,
-                   sup: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+                   sup: dict[str, np.ndarray], ctx: StageContext) -> dict[str, np.ndarray]:
     """Name the arrays in the IAMC style; every value (D, T)."""
     res: dict[str, np.ndarray] = {}
     supply = sup["supply"]
@@ -38,8 +38,8 @@ def supply_results(demand: np.ndarray, subjects: dict[str, np.ndarray], enrol: n
         res[f"Teachers|Retirements|{name}"] = sup["retirements"][:, :, k]
         res[f"Teachers|Attrition|{name}"] = sup["attrition"][:, :, k]
         res[f"Teachers|Hires|Regular|{name}"] = sup["regular_hires"][:, :, k]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            res[f"Teachers|Student-teacher ratio|{name}"] = enrol[:, :, k].sum(axis=2) / sk
+        key = f"Teachers|Student-teacher ratio|{name}"
+        res[key] = ctx.ratio(key, enrol[:, :, k].sum(axis=2), sk)
     res["Teachers|Demand"] = demand.sum(axis=(2, 3))
     res["Teachers|Supply"] = supply.sum(axis=(2, 3))
     res["Teachers|Gap"] = res["Teachers|Supply"] - res["Teachers|Demand"]
@@ -75,4 +75,4 @@ def teacher_stage(cfg: Teachers, ctx: StageContext) -> dict[str, np.ndarray]:
     sup = des_supply(inp, ctx) if engine == "des" else aggregate_supply(inp)
     ctx.put(TeacherSupply(supply=sup["supply"].sum(axis=3), tegang_in_contract=sup["tegang_in_contract"],
                           township_subsidy=sup["subsidy"]))
-    return supply_results(demand, subjects, enrol, sup)
+    return supply_results(demand, subjects, enrol, sup, ctx)

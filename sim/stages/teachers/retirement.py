@@ -34,8 +34,9 @@ def retirement_instants(cohorts: np.ndarray, female: bool, r) -> np.ndarray:
     column j is the birth month September c−1 + j. A teacher works through the month of
     the statutory age (plus the reform's delay) and leaves in the middle of it.
 
-    >>> from sim.schema.teachers import Retirement
-    >>> x = retirement_instants(np.array([1965]), False, Retirement(reform=False))
+    >>> from sim.schema.load import load
+    >>> r = load("baseline").scenario.teachers.retirement.model_copy(update={"reform": False})
+    >>> x = retirement_instants(np.array([1965]), False, r)
     >>> bool(((x >= 2024) & (x < 2025)).all())   # all men of cohort 1965 leave in school year 2024 (age 59 on 1 Sep)
     True
     """
@@ -70,8 +71,9 @@ def year_shares(years: np.ndarray, r, lam: np.ndarray, base_year: int) -> tuple[
     (hazard λ) came first (probability e^{−λf}); other months stay with probability e^{−λ}.
     A base-year group past retirement on every month leaves at f = 1/24 (half a month in).
 
-    >>> from sim.schema.teachers import Retirement
-    >>> rs, as_, ss = year_shares(np.array([2020]), Retirement(reform=False), np.zeros(53), 2020)
+    >>> from sim.schema.load import load
+    >>> r = load("baseline").scenario.teachers.retirement.model_copy(update={"reform": False})
+    >>> rs, as_, ss = year_shares(np.array([2020]), r, np.zeros(53), 2020)
     >>> float(rs[0, 1, 59 - 18]), float(ss[0, 1, 58 - 18]), float(rs[0, 0, 54 - 18])
     (1.0, 1.0, 1.0)
     """
