@@ -1,116 +1,190 @@
 """Monte Carlo, executors and sweeps: speed and memory. Prints figures (issue 6).
 
-    python benchmarks/bench_montecarlo.py [--quick]
+    python benchmarks/bench_montecarlo.py [--quick] [--only 1,3] [--repeat N] [--stream DRAWS]
 
 1. 10,000 aggregate draws of the full model (population, students, attainment, teachers,
-   money) with four uncertain inputs, on one core.
-2. 100,000 draws streamed to a run folder in chunks: wall time and peak memory (a child
-   process, so its peak is its own).
-3. 200 discrete-event (simpy) draws: serial vs a 2-worker Dask LocalCluster.
-4. Dask overhead per chunk: tiny chunks of one draw each.
-5. How cost grows with draws, years and lever points.
+   money) with four uncertain inputs, on one core (--quick: 2,000).
+2. 100,000 draws streamed to a run folder in chunks: wall and CPU time and peak memory (a child
+   process per repeat, so its peak is its own; --stream sets the draws, --quick 5,000).
+3. 200 discrete-event (simpy) draws: serial vs a 2-worker Dask LocalCluster, timed in turn
+   (--quick: 20). CPU time includes the workers'.
+4. Dask overhead per chunk: tiny chunks of one draw each (200 chunks; --quick: 50).
+5. How cost grows with draws, years and lever points (--quick: 200 and 1,000 draws).
+
+Every figure: wall and CPU time, min and median over --repeat (at least 5) repeats, and the load
+average while it ran; variants that are compared run in turn (A B A B ...). The full run takes
+about 10 minutes on 2 cores (section 2 alone: 5 × ~45 s; section 3: 5 × ~70 s); --quick about 1.5.
+In sections 3 and 4 the serial runs' "child processes" CPU is the idle Dask workers' (heartbeats),
+which stay alive beside them. "One core" is the model's: numpy's OpenBLAS may add a second busy
+thread (CPU above wall); OPENBLAS_NUM_THREADS=1 shows the single-threaded CPU.
 """
 
 from __future__ import annotations
 
+import json
+import resource
+import statistics
 import subprocess
 import sys
-import tempfile
-import time
-from pathlib import Path
 
 import numpy as np
+from timing import Timing, interleave, machine, measure, repeats
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from sim.executors import open_executor  # noqa: E402
-from sim.runner import prepare, simulate_draws  # noqa: E402
-from sim.scenario import Scenario  # noqa: E402
-from sim.sweep import design, sweep  # noqa: E402
-from sim.uncertainty import Uncertainty  # noqa: E402
+from sim.analysis.sweep import design, sweep
+from sim.run.executors import open_executor
+from sim.run.simulate import Prepared, prepare, simulate_draws
+from sim.schema.scenario import Scenario
+from sim.schema.uncertainty import Uncertainty
+from sim.stages import can_vary
 
 UNC = {
     "population.births": Uncertainty(dist="truncnorm", params={"a": -2, "b": 2, "loc": 1.0, "scale": 0.1}),
     "population.net_migration": Uncertainty(dist="uniform", params={"loc": 0.6, "scale": 0.8}),
     "teachers.tegang.retention": Uncertainty(dist="beta", params={"a": 17, "b": 3}),
-    "students.transitions.vocational_share": Uncertainty(dist="triang", params={"c": 0.5, "loc": 0.9, "scale": 0.2}),
+    "students.transitions.vocational_share": Uncertainty(
+        dist="triang", params={"c": 0.5, "loc": 0.9, "scale": 0.2}
+    ),
 }
+assert all(can_vary(p) for p in UNC), [p for p in UNC if not can_vary(p)]
+
+# section 2, in a child process: argv = draws, uncertainty as JSON; prints wall s, CPU s, peak MB
+STREAM_CODE = """
+import json, resource, shutil, sys, tempfile, time
+from pathlib import Path
+from sim.run.simulate import prepare
+from sim.run.write import write_monte_carlo
+from sim.schema.uncertainty import Uncertainty
+prep = prepare("baseline", draws=int(sys.argv[1]))
+unc = {k: Uncertainty(**v) for k, v in json.loads(sys.argv[2]).items()}
+prep.loaded.scenario = prep.scenario.model_copy(update={"uncertainty": unc})
+out = Path(tempfile.mkdtemp())
+try:
+    c0, t0 = time.process_time(), time.perf_counter()
+    folder, _, failed = write_monte_carlo(prep, out / "run", chunk_size=500)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    assert not failed, failed
+    print(wall, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+finally:
+    shutil.rmtree(out, ignore_errors=True)
+"""
 
 
-def scenario(draws: int, end: int = 2035) -> tuple[Scenario, dict]:
-    loaded, tables, _ = prepare("baseline")
-    s = loaded.scenario.model_copy(update={"draws": draws, "uncertainty": UNC})
+def scenario(prep: Prepared, draws: int, end: int = 2035) -> Scenario:
+    s = prep.scenario.model_copy(update={"draws": draws, "uncertainty": UNC})
     if end != 2035:
         s = s.model_copy(update={"horizon": s.horizon.model_copy(update={"end": end}), "targets": []})
-    return s, tables
+    return s
 
 
-def timed(fn):
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
+def option(name: str, default: int) -> int:
+    return int(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
 
 
 def main(quick: bool, only: set[int]) -> None:
     want = lambda k: not only or k in only  # noqa: E731
-    s, tables = scenario(10_000)
+    rep = repeats(sys.argv)
+    print(machine())
+    prep = prepare("baseline")
+    tables = prep.tables
     if want(1):
-        simulate_draws(s, tables, 200)                          # warm up
-        t, _ = timed(lambda: simulate_draws(s, tables, 10_000, chunk_size=500))
-        print(f"1. 10,000 aggregate draws, full model, one core: {t:.2f} s")
+        n = 2_000 if quick else 10_000
+        s = scenario(prep, n)
+        simulate_draws(s, tables, 200)  # warm up
+        t = measure(lambda: simulate_draws(s, tables, n, chunk_size=500), rep)
+        print(f"1. {n:,} aggregate draws, full model, one core: {t.line('s')}")
 
-    if not quick and want(2):
-        code = ("import resource, sys, time; sys.path.insert(0, %r)\n"
-                "from pathlib import Path; import tempfile\n"
-                "from sim.runner import prepare, write_monte_carlo\n"
-                "from sim.uncertainty import Uncertainty\n"
-                "loaded, tables, paths = prepare('baseline', draws=100000)\n"
-                "loaded.scenario = loaded.scenario.model_copy(update={'uncertainty': %r})\n"
-                "t0 = time.perf_counter()\n"
-                "folder, _, failed = write_monte_carlo(loaded, tables, paths, Path(tempfile.mkdtemp()), chunk_size=500)\n"
-                "print(f'{time.perf_counter() - t0:.1f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}')\n"
-                ) % (str(ROOT), {k: v.model_dump() for k, v in UNC.items()})
-        code = code.replace("'uncertainty': {", "'uncertainty': {k: Uncertainty(**v) for k, v in {").replace("}})\n", "}.items()}})\n", 1)
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-        print(f"2. 100,000 draws streamed to a run folder (chunks of 500): {out[0]} s, peak memory {out[1]} MB")
+    if want(2):
+        n = option("--stream", 5_000 if quick else 100_000)
+        unc = json.dumps({k: v.model_dump() for k, v in UNC.items()})
+        t, peaks = Timing("stream"), []
+        for _ in range(rep):
+            out = subprocess.run(
+                [sys.executable, "-c", STREAM_CODE, str(n), unc], capture_output=True, text=True, check=True
+            ).stdout.split()
+            t.add(float(out[0]), float(out[1]))
+            peaks.append(float(out[2]))
+        print(f"2. {n:,} draws streamed to a run folder (chunks of 500), timed in the child after loading:")
+        print(f"   {t.line('s')}")
+        print(
+            f"   peak memory of the child: max {max(peaks):.0f} MB, median {statistics.median(peaks):.0f} MB"
+        )
 
-    if not (want(3) or want(4)):
-        return _growth(tables) if want(5) else None
-    n_des = 40 if quick else 200
-    sd, _ = scenario(n_des)
-    opts = {"engine": "des"}
-    t_serial, a = timed(lambda: simulate_draws(sd, tables, n_des, opts, chunk_size=10))
-    with open_executor(workers=2, scheduler="local") as ex:
-        simulate_draws(sd, tables, 4, opts, executor=ex, chunk_size=2)   # warm the workers
-        t_dask, b = timed(lambda: simulate_draws(sd, tables, n_des, opts, executor=ex, chunk_size=10))
-        same = all(np.array_equal(a[0][k], b[0][k]) for k in a[0])
-        tiny, _ = scenario(1)
-        small = 200
-        t1, _ = timed(lambda: simulate_draws(tiny, tables, small, executor=None, chunk_size=1))
-        t2, _ = timed(lambda: simulate_draws(tiny, tables, small, executor=ex, chunk_size=1))
-    print(f"3. {n_des} DES draws: serial {t_serial:.1f} s, 2-worker LocalCluster {t_dask:.1f} s "
-          f"→ {t_serial / t_dask:.2f}× (identical: {same})")
-    print(f"4. Dask overhead per chunk (1 draw per chunk, 2 workers): "
-          f"{(t2 - t1 / 2) / small * 1e3:.1f} ms (serial {t1 / small * 1e3:.1f} ms a draw, Dask {t2 / small * 1e3:.1f} ms a chunk)")
+    if want(3) or want(4):
+        n_des = 20 if quick else 200
+        small = 50 if quick else 200
+        sd, tiny = scenario(prep, n_des), scenario(prep, 1)
+        opts = {"engine": "des"}
+        with open_executor(workers=2, scheduler="local") as ex:
+            simulate_draws(sd, tables, 4, opts, executor=ex, chunk_size=2)  # warm the workers
+            if want(3):
+                t3 = interleave(
+                    {
+                        "serial": lambda: simulate_draws(sd, tables, n_des, opts, chunk_size=10),
+                        "dask": lambda: simulate_draws(sd, tables, n_des, opts, executor=ex, chunk_size=10),
+                    },
+                    rep,
+                    workers=True,
+                )
+                a, b = t3["serial"].result[0], t3["dask"].result[0]
+                same = all(np.array_equal(a[k], b[k]) for k in a)
+                ratio = t3["serial"].wall_median / t3["dask"].wall_median
+                print(f"3. {n_des} DES draws (chunks of 10), identical results: {same}")
+                print(f"   serial                   {t3['serial'].line('s')}")
+                print(f"   2-worker LocalCluster    {t3['dask'].line('s')}")
+                print(f"   → {ratio:.2f}× faster (wall medians)")
+            if want(4):
+                t4 = interleave(
+                    {
+                        "serial": lambda: simulate_draws(tiny, tables, small, executor=None, chunk_size=1),
+                        "dask": lambda: simulate_draws(tiny, tables, small, executor=ex, chunk_size=1),
+                    },
+                    rep,
+                    workers=True,
+                )
+                t1, t2 = t4["serial"].wall_median, t4["dask"].wall_median
+                print(
+                    f"4. Dask overhead per chunk (1 draw per chunk, {small} chunks, 2 workers): "
+                    f"{(t2 - t1 / 2) / small * 1e3:.1f} ms (from wall medians)"
+                )
+                print(f"   serial, a draw     {t4['serial'].line('ms', per=small)}")
+                print(f"   Dask, a chunk      {t4['dask'].line('ms', per=small)}")
 
     if want(5):
-        _growth(tables)
+        _growth(prep, quick, rep)
 
 
-def _growth(tables) -> None:
-    print("5. cost by draws, years and lever points (aggregate, one core):")
-    print("   | draws | years | lever points | seconds | µs per draw-year |")
-    print("   |---|---|---|---|---|")
-    for draws, end in ((1_000, 2035), (10_000, 2035), (1_000, 2045), (10_000, 2045)):
-        sx, _ = scenario(draws, end)
-        t, _ = timed(lambda: simulate_draws(sx, tables, draws, chunk_size=500))
-        print(f"   | {draws:,} | {end - 2020 + 1} | 1 | {t:.2f} | {t / draws / (end - 2019) * 1e6:.1f} |")
+def _growth(prep: Prepared, quick: bool, rep: int) -> None:
+    tables = prep.tables
+    small, big = (200, 1_000) if quick else (1_000, 10_000)
+    print("5. cost by draws, years and lever points (aggregate, one core; all cases timed in turn):")
+    cases, what = {}, {}
+    for draws, end in ((small, 2035), (big, 2035), (small, 2045), (big, 2045)):
+        sx = scenario(prep, draws, end)
+        key = f"{draws} draws to {end}"
+        cases[key] = lambda sx=sx, draws=draws: simulate_draws(sx, tables, draws, chunk_size=500)
+        what[key] = (draws, end - 2020 + 1, 1)
     for n_points in (5, 10):
-        sx, _ = scenario(200)
+        sx = scenario(prep, 200)
         pts = design([("teachers.tegang.hires", list(np.linspace(0, 400, n_points)))])
-        t, _ = timed(lambda: sweep(sx, tables, pts))
-        print(f"   | 200 | 16 | {n_points} | {t:.2f} | {t / 200 / n_points / 16 * 1e6:.1f} |")
+        key = f"sweep {n_points}"
+        cases[key] = lambda sx=sx, pts=pts: sweep(sx, tables, pts)
+        what[key] = (200, 16, n_points)
+    t = interleave(cases, rep)
+    print(
+        "   | draws | years | lever points | wall min s | wall median s | CPU median s | µs per draw-year "
+        "| load (1 min) |"
+    )
+    print("   |---|---|---|---|---|---|---|---|")
+    for key, (draws, years, points) in what.items():
+        x = t[key]
+        per = x.wall_median / draws / years / points * 1e6
+        print(
+            f"   | {draws:,} | {years} | {points} | {x.wall_min:.3f} | {x.wall_median:.3f} "
+            f"| {x.cpu_median:.3f} | {per:.1f} | {x.load_range()} |"
+        )
+    print(
+        f"   peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

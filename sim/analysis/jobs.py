@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..core.catalogue import entry, known, names
 from ..core.errors import UserError
@@ -27,6 +27,9 @@ from ..run.write import check_memory, write_monte_carlo, write_run
 from ..schema.load import load
 from ..schema.paths import resolve
 from ..stages.teachers import ENGINES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LANGS = ("zh", "en")
 
@@ -277,6 +280,8 @@ def solve_job(ref: str, lever: str, target: str, probability: float | None = Non
 # ------------------------------------------------------------------ backtest, explain, export
 def backtest_job(base: list[int] | None = None, draws: int | None = None, out: Path | None = None,
                  lang: str = "zh"):
+    import pandas as pd
+
     from ..report.figures import backtest_chart
     from ..report.page import render
     from .backtest import base_years, compare, observed, summary
@@ -358,12 +363,14 @@ def explain_job(ref: str, variable: str, year_from: int | None = None, year_to: 
 EXPORT_FORMATS = ("iamc", "tidy")
 
 
-def read_run_folder(folder: Path, quantiles: bool = True) -> tuple[pd.DataFrame, dict]:
+def read_run_folder(folder: Path) -> tuple[pd.DataFrame, dict]:
     """A run folder's results, checked against its manifest (row counts), as a tidy table.
 
     A Monte Carlo run exports its summary: one row per variable, year and statistic
     (``q05`` … ``q95``, ``mean``) in the ``draw`` column's place, so nothing is silently a median.
     """
+    import pandas as pd
+
     folder = Path(folder)
     mpath = folder / "manifest.json"
     if not (folder / "results.parquet").is_file() or not mpath.is_file():

@@ -18,6 +18,7 @@ A scenario writes a series in one of three ways::
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -25,28 +26,102 @@ import numpy as np
 
 
 class SeriesError(ValueError):
-    """A series written in a way that cannot be read; the message says how to write it."""
+    """A series written in a way that cannot be read; the message says how to write it.
+
+    ``hint`` (optional) says what to write instead; the scenario loader shows it on its own line.
+    """
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+# No quantity of the model (persons, yuan, rates, ratios) comes near this: a bigger number is a typo.
+MAX_MAGNITUDE = 1e15
+FINITE_HINT = "write a number such as 12000, 0.95 or \"95%\""
+GROWTH_HINT = "growth is a fraction a year: -0.06 for -6 %, 0.02 for +2 %"
+
+
+def show_number(x: float) -> str:
+    """``x`` in as few digits as tell it apart from any other float: 1.0000001 stays 1.0000001.
+
+    >>> show_number(1.0000001), show_number(1.5), show_number(2.0), show_number(1e20)
+    ('1.0000001', '1.5', '2', '1e+20')
+    """
+    x = float(x)
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "infinity" if x > 0 else "-infinity"
+    short = f"{x:g}"
+    return short if float(short) == x else repr(x)
+
+
+def check_number(x: float) -> float:
+    """``x`` if it is finite and of plausible size (|x| ≤ 1e15), else a SeriesError saying why.
+
+    >>> check_number(float("nan"))
+    Traceback (most recent call last):
+    ...
+    sim.core.series.SeriesError: NaN (not a number) cannot be used as a value
+    """
+    if math.isnan(x):
+        raise SeriesError("NaN (not a number) cannot be used as a value", hint=FINITE_HINT)
+    if math.isinf(x):
+        raise SeriesError(f"{show_number(x)} (or a number too large to hold, such as 1e400) cannot be used "
+                          "as a value", hint=FINITE_HINT)
+    if abs(x) > MAX_MAGNITUDE:
+        raise SeriesError(f"{show_number(x)} is not a plausible value (the limit is ±{MAX_MAGNITUDE:g})",
+                          hint="check for a typo: extra zeros or a misplaced exponent")
+    return x
 
 
 def parse_number(value: Any) -> float:
-    """Read a number, accepting "95%" as 0.95.
+    """Read a number, accepting "95%" as 0.95; NaN, infinity and |x| > 1e15 are refused.
 
     >>> parse_number("95%"), parse_number("1e3"), parse_number(2)
     (0.95, 1000.0, 2.0)
+    >>> parse_number("1e400")
+    Traceback (most recent call last):
+    ...
+    sim.core.series.SeriesError: infinity (or a number too large to hold, such as 1e400) cannot be used ...
     """
     if isinstance(value, bool):
-        raise SeriesError(f"expected a number, got {value!r}")
+        raise SeriesError(f"expected a number, got {value!r}", hint=FINITE_HINT)
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
+        try:
+            return check_number(float(value))
+        except OverflowError:   # an int too big for a float
+            raise SeriesError("a number of more than 300 digits is not a plausible value",
+                              hint="check for a typo: extra zeros") from None
     if isinstance(value, str):
         text = value.strip().replace(",", "")
         try:
-            if text.endswith("%"):
-                return float(text[:-1]) / 100.0
-            return float(text)
+            number = float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
         except ValueError:
             pass
-    raise SeriesError(f"expected a number (or a percentage such as \"95%\"), got {value!r}")
+        else:
+            return check_number(number)
+    shown = repr(value)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    raise SeriesError(f"expected a number (or a percentage such as \"95%\"), got {shown}", hint=FINITE_HINT)
+
+
+def parse_growth(value: Any) -> float:
+    """A growth rate a year: a number > -1 (-1 or less would take the series to zero or below).
+
+    >>> parse_growth("-6%")
+    -0.06
+    >>> parse_growth(-5)
+    Traceback (most recent call last):
+    ...
+    sim.core.series.SeriesError: growth must be > -100 % a year (-1); got -5, which would take the series ...
+    """
+    g = parse_number(value)
+    if g <= -1:
+        raise SeriesError(f"growth must be > -100 % a year (-1); got {show_number(g)}, which would take "
+                          f"the series {'to' if g == -1 else 'below'} zero", hint=GROWTH_HINT)
+    return g
 
 
 @dataclass(frozen=True)
@@ -82,7 +157,7 @@ class Series:
         if source is not None and not isinstance(source, str):
             raise SeriesError("`source` of a series must be text")
         growth = data.pop("growth", None)
-        growth = None if growth is None else parse_number(growth)
+        growth = None if growth is None else parse_growth(growth)
         if "start" in data:
             start = parse_number(data.pop("start"))
             if data:
@@ -96,10 +171,14 @@ class Series:
         points = []
         for year, v in data.items():
             try:
+                if isinstance(year, (bool, float)):   # 2021.5 would silently become 2021
+                    raise TypeError
                 y = int(year)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
+                shown = repr(year) if len(repr(year)) <= 40 else repr(year)[:37] + "..."
                 raise SeriesError(
-                    f"series key {year!r} is not a year; keys are years, `start`, `growth` or `source`"
+                    f"series key {shown} is not a year; keys are years, `start`, `growth` or `source`",
+                    hint="write {2021: 15764, 2025: 12000} or {start: 15764, growth: -0.03}"
                 ) from None
             if not 1900 <= y <= 2200:
                 raise SeriesError(f"series year {y} is not a plausible year (1900-2200)")

@@ -30,7 +30,9 @@ from ..core.errors import UserError
 
 MAX_WORKERS_PER_CORE = 4
 CONNECT_TIMEOUT = 8          # seconds to reach a scheduler
+HANDSHAKE_TIMEOUT = 3        # seconds for a scheduler to greet a new connection
 DEAD_CLUSTER_TIMEOUT = 60    # seconds without a worker before a run on a cluster fails
+POLL_SECONDS = 5.0           # how often a waiting run checks that the cluster still has workers
 
 
 class ExecutorError(UserError):
@@ -69,15 +71,25 @@ def check_scheduler(scheduler: str | None) -> str | None:
 
 
 def _probe(scheduler: str) -> None:
-    """Refuse an address where nothing listens, before Dask reads a stranger's bytes as a frame."""
+    """Refuse an address where nothing listens, or where something other than a Dask scheduler
+    does, before Dask reads a stranger's bytes as a frame length (or waits for ever). A Dask
+    scheduler greets every connection at once with its handshake, a msgpack map naming
+    ``compression``, ``python`` and ``pickle-protocol``."""
     m = _ADDRESS.match(scheduler)
     host, port = m.group(1).strip("[]"), int(m.group(2))
     try:
-        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT):
-            pass
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT) as s:
+            s.settimeout(HANDSHAKE_TIMEOUT)
+            try:
+                greeting = s.recv(1024)
+            except TimeoutError:
+                greeting = b""
     except OSError as e:
         raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler}: {e.strerror or e}",
                             hint="start one with `dask scheduler`, or use --scheduler local") from None
+    if b"pickle-protocol" not in greeting:
+        raise ExecutorError(f"{scheduler} did not answer as a Dask scheduler",
+                            hint="check the address `dask scheduler` printed (its port is 8786 by default)")
 
 
 @contextlib.contextmanager
@@ -208,9 +220,9 @@ def map_chunks(fn: Callable[[np.ndarray], object], parts: list[np.ndarray], exec
     idle = 0.0
     try:
         while pending:
-            done, pending = wait(pending, timeout=5.0, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             if not done:
-                idle += 5.0
+                idle += POLL_SECONDS
                 alive = getattr(executor, "alive", None)
                 if alive is not None and not alive() and idle >= DEAD_CLUSTER_TIMEOUT:
                     raise ExecutorError(f"the Dask cluster has had no worker for {DEAD_CLUSTER_TIMEOUT} s; "

@@ -28,7 +28,7 @@ from .tables import read_tables
 # Draws per chunk: about 500 keeps a chunk's arrays in cache (10,000 draws: 2.7 s at 500, 3.4 s at
 # 2,000, 6.2 s in one block, measured for population + students + teachers)
 CHUNK = 500
-MAX_DRAWS = 10_000_000
+from ..schema.scenario import MAX_DRAWS
 MAX_SEED = 2**63 - 1
 
 

@@ -7,24 +7,46 @@
 A scenario file may start with ``extends: NAME`` (a scenario in the same folder,
 or a path relative to the file); the child overrides only what it names.
 Mappings merge key by key; a series is replaced whole.
+
+Hostile or broken input is refused with one ``ScenarioError`` (file, line, key, hint) before it
+can cost time or memory: a file is at most 1 MB (checked before it is read), nested at most 50
+levels, and holds at most 20,000 values once YAML aliases (``*name``) are expanded (counted while
+expanding, so an alias bomb stops at the limit); keys are names (or years and ages where a
+section takes those); every number is finite and of plausible size (|x| ≤ 1e15).
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
 
+import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from ..core.errors import ScenarioError
 from ..core.paths import scenario_dir
+from ..core.series import (FINITE_HINT, GROWTH_HINT, MAX_MAGNITUDE, Series, SeriesError, check_number,
+                           show_number)
+from .fields import NAME_PATTERN, NAME_RULE, check_name, series_bounds
 from .finance import check_projects
 from .scenario import Scenario
 from .paths import resolve
+
+# Limits on a scenario file (the shipped baseline: 24 kB, ~900 values, 6 levels deep).
+MAX_FILE_BYTES = 1_000_000   # checked before the file is read
+MAX_DEPTH = 50               # levels of nested mappings and lists
+# values (keys' values, list items, mappings) in all files of an extends chain, aliases expanded;
+# ruamel reads ~40,000 values a second, so a file reaches the limit in ~0.5 s
+MAX_NODES = 20_000
+MAX_EXTENDS = 20             # files in an extends chain
+DATA_HINT = "a scenario names its data files (CSV in data/) instead of holding data"
 
 # ---------------------------------------------------------------------- loading
 @dataclass
@@ -76,61 +98,273 @@ def find_scenario(ref: str | Path, relative_to: Path | None = None) -> Path:
     raise ScenarioError(f"no scenario '{ref}'", hint=hint)
 
 
-def _read_yaml(path: Path):
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+class _TooManyNodes(Exception):
+    def __init__(self, line: int):
+        self.line = line
 
-    yaml = YAML(typ="rt")
+
+class _Unreadable:
+    """A scalar ruamel could not construct; ``_plain`` reports it with its key."""
+
+    def __init__(self, message: str, line: int):
+        self.message, self.line = message, line
+
+
+@functools.cache
+def _yaml_classes():
+    """ruamel's composer and constructor, bounded: the composer counts nodes as it builds them
+    (so a file of 100,000 list items stops at the limit instead of being parsed whole), and a
+    value ruamel cannot construct (an int of 5,000 digits, a bad timestamp) names its line."""
+    from ruamel.yaml.composer import Composer
+    from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
+    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.events import AliasEvent
+
+    class CountingComposer(Composer):
+        def compose_node(self, parent, index):
+            if not self.parser.check_event(AliasEvent):
+                self.loader.edusim_nodes += 1
+                if self.loader.edusim_nodes > MAX_NODES:
+                    raise _TooManyNodes(self.parser.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)
+
+    class CheckedConstructor(RoundTripConstructor):
+        def construct_object(self, node, deep=False):
+            try:
+                return super().construct_object(node, deep=deep)
+            except YAMLError:
+                raise
+            except (ValueError, TypeError, OverflowError, ArithmeticError) as e:
+                text = str(e)
+                if "digits" in text and "integer" in text:
+                    text = "a number of thousands of digits is not a plausible value"
+                else:
+                    text = f"cannot read this value: {text[:200]}"
+                if not isinstance(getattr(node, "value", None), str):   # only a scalar becomes a marker
+                    raise ConstructorError(None, None, text, node.start_mark) from None
+                return _Unreadable(text, node.start_mark.line + 1)
+
+    return CountingComposer, CheckedConstructor
+
+
+_PARSED: dict[tuple, Any] = {}
+
+
+def _read_yaml(path: Path):
+    """The parsed file, from a cache keyed by path, modification time and size: ``edusim list``
+    reads the baseline once for all the scenarios that extend it."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ScenarioError(f"cannot read the file: {e}", file=path) from None
+        st = path.stat()
+        key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    except OSError:
+        return _parse_yaml(path)
+    if key not in _PARSED:
+        if len(_PARSED) > 64:
+            _PARSED.clear()
+        _PARSED[key] = _parse_yaml(path)
+    return _PARSED[key]
+
+
+def _parse_yaml(path: Path):
+    from ruamel.yaml import YAML
+    from ruamel.yaml.constructor import ConstructorError
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    try:
+        from ruamel.yaml.composer import MaxDepthExceededError
+    except ImportError:   # older ruamel: no max_depth; RecursionError is caught below
+        MaxDepthExceededError = ()
+
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(f"the file is {size / 1e6:.1f} MB; a scenario file is at most "
+                                f"{MAX_FILE_BYTES / 1e6:g} MB", file=path,
+                                hint=f"{DATA_HINT}; the shipped baseline is 24 kB")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise ScenarioError(f"cannot read the file: {e.strerror or e}", file=path) from None
+    if len(raw) > MAX_FILE_BYTES:   # grew since stat()
+        raise ScenarioError(f"the file is larger than {MAX_FILE_BYTES / 1e6:g} MB", file=path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ScenarioError(f"cannot read the file: {e}", file=path, line=raw[:e.start].count(b"\n") + 1,
+                            hint="save the file as UTF-8") from None
+
+    composer, constructor = _yaml_classes()
+    yaml = YAML(typ="rt")
+    yaml.Composer, yaml.Constructor = composer, constructor
+    yaml.max_depth = MAX_DEPTH
+    yaml.edusim_nodes = 0
     try:
         data = yaml.load(text)
+    except _TooManyNodes as e:
+        raise ScenarioError(f"the file holds more than {MAX_NODES:,} values", file=path, line=e.line,
+                            hint=DATA_HINT) from None
+    except MaxDepthExceededError as e:
+        mark = e.problem_mark or e.context_mark
+        raise ScenarioError(f"the file is nested more than {MAX_DEPTH} levels deep", file=path,
+                            line=mark.line + 1 if mark is not None else None,
+                            hint="a scenario is a few levels deep; look for unclosed [ or { "
+                                 "or indentation that keeps growing") from None
+    except RecursionError:
+        raise ScenarioError("the file is nested too deeply to read", file=path,
+                            hint="a scenario is a few levels deep; look for unclosed [ or {") from None
+    except ConstructorError as e:
+        mark = e.problem_mark or e.context_mark
+        raise ScenarioError(str(e.problem or e.context), file=path,
+                            line=mark.line + 1 if mark is not None else None,
+                            hint="check the value on this line") from None
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None
+        duplicate = "duplicate key" in str(e.problem or "")
         raise ScenarioError(f"YAML syntax error: {e.problem or e.context}", file=path, line=line,
-                            hint="check indentation, colons and quotes on this line and the one above") from None
+                            hint="a key may appear once in a mapping: keep one of them" if duplicate else
+                            "check indentation, colons and quotes on this line and the one above") from None
     except YAMLError as e:
-        raise ScenarioError(f"YAML error: {e}", file=path) from None
+        raise ScenarioError(f"YAML error: {str(e)[:300]}", file=path) from None
     if data is None:
-        raise ScenarioError("the file is empty", file=path,
+        raise ScenarioError("the file is empty", file=path, line=1,
                             hint="a scenario needs at least `name:` and `extends: baseline`")
     if not isinstance(data, dict):
         raise ScenarioError("a scenario must be a mapping of keys to values", file=path, line=1)
     return data
 
 
-def _plain(node, path: Path, prefix: tuple, origins: dict):
-    """ruamel nodes → plain Python, recording (file, line) for every key path."""
+@dataclass
+class _Budget:
+    """What is left of MAX_NODES for an extends chain, and the containers already expanded in a file."""
+    left: int = MAX_NODES
+    seen: set = field(default_factory=set)
+    aliased: bool = False
+
+
+def _dotted(prefix: tuple) -> str | None:
+    return ".".join(str(p) for p in prefix) or None
+
+
+def _key_text(k) -> str:
+    """A key that is not a name, roughly as it was written (for the dotted key of a message)."""
+    if k is None:
+        return "~"
+    if isinstance(k, bool) or type(k).__name__ == "ScalarBoolean":
+        return "true" if k else "false"
+    if isinstance(k, float):
+        return show_number(k)
+    if isinstance(k, Mapping):
+        return "{...}"
+    if isinstance(k, (tuple, list, Sequence)) and not isinstance(k, str):
+        text = "[" + ", ".join(str(x) for x in list(k)[:5]) + (", ..." if len(k) > 5 else "") + "]"
+        return text if len(text) <= 40 else text[:37] + "...]"
+    return type(k).__name__
+
+
+def _describe_key(k) -> str:
+    """A key that is not a name, in plain words."""
+    if k is None:
+        return "an empty key (~ or null)"
+    if isinstance(k, bool) or type(k).__name__ == "ScalarBoolean":
+        return f"{'true' if k else 'false'} (a yes/no value)"
+    if isinstance(k, (int, float)):
+        return f"a number {show_number(k) if isinstance(k, float) else k}"
+    if isinstance(k, Mapping):
+        return "a mapping"
+    if isinstance(k, (tuple, list, Sequence)) and not isinstance(k, str):
+        return "a list"
+    return f"a {type(k).__name__} value"
+
+
+def _plain(node, path: Path, prefix: tuple, origins: dict, budget: _Budget | None = None,
+           line: int | None = None, depth: int = 0, alias: tuple | None = None):
+    """ruamel nodes → plain Python, recording (file, line) for every key path.
+
+    Counts every value against ``budget`` (aliases are expanded here, so an alias bomb is
+    refused at the limit), limits nesting, refuses keys that are not names or integers, and
+    numbers that are not finite or of plausible size. ``line`` is the line of the key or
+    item that holds ``node``; ``alias`` is (line, key path) of the outermost alias being expanded,
+    which is where an error inside the expansion is reported.
+    """
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if budget is None:
+        budget = _Budget()
+    if isinstance(node, (CommentedMap, CommentedSeq)):
+        if id(node) in budget.seen:
+            budget.aliased = True
+            alias = alias or (line, prefix)
+        budget.seen.add(id(node))
+    budget.left -= 1
+    if budget.left < 0 or depth > MAX_DEPTH:
+        where_line, where_key = alias if alias is not None else (line, prefix)
+        if budget.left < 0:
+            raise ScenarioError(f"the scenario holds more than {MAX_NODES:,} values"
+                                + (" once its aliases (*name) are expanded" if alias else ""),
+                                file=path, line=where_line, key=_dotted(where_key),
+                                hint="an alias (*name) repeats what its anchor (&name) holds; nested aliases "
+                                     "multiply" if alias else DATA_HINT)
+        raise ScenarioError(f"the scenario is nested more than {MAX_DEPTH} levels deep"
+                            + (" once its aliases (*name) are expanded" if alias else ""),
+                            file=path, line=where_line, key=_dotted(where_key[:MAX_DEPTH]),
+                            hint="an alias (*name) inside the mapping or list it names repeats it "
+                                 "without end")
 
     if isinstance(node, CommentedMap):
         out = {}
         for k, v in node.items():
-            key = k
             try:
-                line = node.lc.key(k)[0] + 1
+                kline = node.lc.key(k)[0] + 1
             except (KeyError, TypeError, AttributeError):
-                line = None
-            origins[prefix + (key,)] = (path, line)
-            out[key] = _plain(v, path, prefix + (key,), origins)
+                kline = line
+            if isinstance(k, _Unreadable):
+                raise ScenarioError(k.message, file=path, line=k.line, key=_dotted(prefix),
+                                    hint="check the key on this line")
+            if isinstance(k, str):
+                key = str(k)
+            elif isinstance(k, int) and not isinstance(k, bool) and type(k).__name__ != "ScalarBoolean":
+                key = int(k)          # years of a series, ages of enrolment_rate and attrition
+            else:
+                raise ScenarioError(f"a key must be a name; got {_describe_key(k)}", file=path, line=kline,
+                                    key=_dotted(prefix + (_key_text(k),)),
+                                    hint="keys are names such as `births` (or years such as 2021 in a "
+                                         f"series); quote a key that is meant as text: '{_key_text(k)}': ...")
+            if key in out:
+                raise ScenarioError(f"the key {key!r} is written twice in this mapping", file=path,
+                                    line=kline, key=_dotted(prefix + (key,)), hint="keep one of them")
+            origins[prefix + (key,)] = (path, kline)
+            out[key] = _plain(v, path, prefix + (key,), origins, budget, kline, depth + 1, alias)
         return out
     if isinstance(node, CommentedSeq):
         out = []
         for i, v in enumerate(node):
             try:
-                line = node.lc.item(i)[0] + 1
+                iline = node.lc.item(i)[0] + 1
             except (KeyError, TypeError, AttributeError):
-                line = None
-            origins[prefix + (i,)] = (path, line)
-            out.append(_plain(v, path, prefix + (i,), origins))
+                iline = line
+            if id(v) in budget.seen:   # an alias: ruamel gives its anchor's line, not the alias's
+                iline = line
+            origins[prefix + (i,)] = (path, iline)
+            out.append(_plain(v, path, prefix + (i,), origins, budget, iline, depth + 1, alias))
         return out
-    if hasattr(node, "real") and type(node).__name__ == "ScalarFloat":
-        return float(node)
-    if type(node).__name__ in ("ScalarBoolean",):
+    if isinstance(node, _Unreadable):
+        raise ScenarioError(node.message, file=path, line=node.line, key=_dotted(prefix),
+                            hint="check the value on this line")
+    if isinstance(node, bool) or type(node).__name__ == "ScalarBoolean":
         return bool(node)
+    if isinstance(node, (int, float)):
+        number = float(node) if isinstance(node, float) else int(node)
+        if isinstance(number, int) and prefix[-1:] == ("seed",):
+            return number     # any non-negative integer is a seed
+        try:
+            check_number(float(number))
+        except OverflowError:
+            raise ScenarioError("a number of more than 300 digits is not a plausible value", file=path,
+                                line=line, key=_dotted(prefix),
+                                hint="check for a typo: extra zeros") from None
+        except SeriesError as e:
+            raise ScenarioError(str(e), file=path, line=line, key=_dotted(prefix), hint=e.hint) from None
+        return number
     if isinstance(node, str):
         return str(node)
     return node
@@ -156,14 +390,14 @@ def _merge(parent: dict, child: dict) -> dict:
     return out
 
 
-def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict, list[Path]]:
-    if path in seen:
-        cycle = " → ".join(p.name for p in seen + (path,))
-        raise ScenarioError(f"`extends` makes a cycle: {cycle}", file=seen[-1], key="extends",
-                            line=None, hint="a scenario cannot extend itself, directly or through others")
+def _load_chain(path: Path, seen: tuple[Path, ...], budget: _Budget | None = None
+                ) -> tuple[dict, dict, list[Path]]:
+    budget = budget if budget is not None else _Budget()
     raw = _read_yaml(path)
     origins: dict = {}
-    data = _plain(raw, path, (), origins)
+    budget.seen, budget.aliased = set(), False
+    data = _plain(raw, path, (), origins, budget)
+    del raw
     parent_ref = data.pop("extends", None)
     if parent_ref is None:
         return data, origins, [path]
@@ -175,7 +409,14 @@ def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict, list[Pa
     except ScenarioError as e:
         raise ScenarioError(f"extends a scenario that does not exist: '{parent_ref}'",
                             file=path, line=line, key="extends", hint=e.hint) from None
-    pdata, porigins, chain = _load_chain(parent_path, seen + (path,))
+    if parent_path in seen + (path,):
+        cycle = " → ".join(p.name for p in seen + (path, parent_path))
+        raise ScenarioError(f"`extends` makes a cycle: {cycle}", file=path, key="extends", line=line,
+                            hint="a scenario cannot extend itself, directly or through others")
+    if len(seen) + 1 >= MAX_EXTENDS:
+        raise ScenarioError(f"`extends` chains more than {MAX_EXTENDS} files", file=path, key="extends",
+                            line=line, hint="extend the baseline, or a scenario that extends it, directly")
+    pdata, porigins, chain = _load_chain(parent_path, seen + (path,), budget)
     merged = _merge(pdata, data)
     porigins = {k: v for k, v in porigins.items() if not _shadowed(k, data)}
     porigins.update(origins)
@@ -198,11 +439,13 @@ def load(ref: str | Path) -> Loaded:
     """Load and validate a scenario file or name; raise ScenarioError naming file, line and key."""
     path = find_scenario(ref)
     data, origins, chain = _load_chain(path, ())
+    _check_name(data, origins, path)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as e:
         raise _explain(e, data, origins, path) from None
     loaded = Loaded(scenario=scenario, path=path, chain=chain, origins=origins, raw=data)
+    _check_growth(loaded)
     _check_notes(loaded)
     _check_targets(loaded)
     _check_paths(loaded)
@@ -212,6 +455,77 @@ def load(ref: str | Path) -> Loaded:
 
 def load_scenario(ref: str | Path) -> Scenario:
     return load(ref).scenario
+
+
+def _where(origins: dict, key_path: tuple, path: Path) -> tuple[Path, int | None]:
+    """(file, line) of a key path, or of the nearest enclosing key that was written."""
+    for n in range(len(key_path), 0, -1):
+        if key_path[:n] in origins:
+            return origins[key_path[:n]]
+    return path, None
+
+
+def _check_name(data: dict, origins: dict, path: Path) -> None:
+    """The name becomes a folder: plain words for a bad one, before pydantic's pattern message."""
+    name = data.get("name")
+    if isinstance(name, str):
+        try:
+            check_name(name)
+        except ValueError as e:
+            file, line = _where(origins, ("name",), path)
+            raise ScenarioError(str(e), file=file, line=line, key="name",
+                                hint=getattr(e, "hint", None)) from None
+
+
+def _series_leaves(node: Any, prefix: tuple, bounds=None):
+    """(key path, series, its Bounded check or None) for every series of a validated scenario."""
+    if isinstance(node, Series):
+        yield prefix, node, bounds
+    elif isinstance(node, BaseModel):
+        for name, info in type(node).model_fields.items():
+            yield from _series_leaves(getattr(node, name), prefix + (name,),
+                                      series_bounds(info.annotation, info.metadata))
+    elif isinstance(node, (list, tuple)):
+        for i, v in enumerate(node):
+            yield from _series_leaves(v, prefix + (i,), bounds)
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from _series_leaves(v, prefix + (k,), bounds)
+
+
+def _near(x: float, bound: float) -> str:
+    """``x`` in 6 digits, or in full where 6 digits would print the bound itself."""
+    short = f"{x:.6g}"
+    return short if float(short) != bound else show_number(x)
+
+
+def _check_growth(loaded: Loaded) -> None:
+    """A series with a growth stays finite, plausible and within its bounds over the horizon
+    (a rate of 0.9 growing 5 % a year passes 1 by its third year; growth 1e6 overflows)."""
+    years = loaded.scenario.years
+    for key_path, s, bounds in _series_leaves(loaded.scenario, ()):
+        if not s.growth:
+            continue
+        with np.errstate(all="ignore"):
+            vals = s.evaluate(years)
+        problem = None
+        bad = ~np.isfinite(vals) | (np.abs(vals) > MAX_MAGNITUDE)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            problem = (f"its growth takes it to {vals[i]:.3g} by {years[i]}, which is not a plausible value "
+                       f"(the limit is ±{MAX_MAGNITUDE:g})")
+        elif bounds is not None and bounds.lo is not None and (vals < bounds.lo).any():
+            i = int(np.flatnonzero(vals < bounds.lo)[0])
+            problem = (f"{bounds.what} must be ≥ {bounds.lo:g}; its growth takes it to "
+                       f"{_near(vals[i], bounds.lo)} by {years[i]}")
+        elif bounds is not None and bounds.hi is not None and (vals > bounds.hi).any():
+            i = int(np.flatnonzero(vals > bounds.hi)[0])
+            problem = (f"{bounds.what} must be ≤ {bounds.hi:g}; its growth takes it to "
+                       f"{_near(vals[i], bounds.hi)} by {years[i]}")
+        if problem is not None:
+            file, line = _where(loaded.origins, key_path, loaded.path)
+            raise ScenarioError(problem, file=file, line=line, key=_dotted(key_path),
+                                hint=GROWTH_HINT + "; give year points instead if the value must level off")
 
 
 def _check_notes(loaded: Loaded) -> None:
@@ -268,22 +582,36 @@ def _check_targets(loaded: Loaded) -> None:
                                 key=f"targets.{i}.year", hint="move the target's year or the horizon's end")
 
 
+def _short(x: Any, limit: int = 80) -> str:
+    text = repr(x)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _explain(err: ValidationError, data: dict, origins: dict, path: Path) -> ScenarioError:
     """The first validation error as a ScenarioError with file, line and a did-you-mean."""
-    e = err.errors()[0]
-    loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and (p.startswith("function-") or "[" in p)))
+    errors = err.errors()
+    key_errors = [x for x in errors if x["type"] in ("invalid_key", "extra_forbidden")
+                  or (x["type"] == "string_type" and "[key]" in x["loc"])]
+    e = (key_errors or errors)[0]      # a wrong key first: it often explains the other errors
+    raw_loc = e["loc"]
+    loc = tuple(p for p in raw_loc if not (isinstance(p, str) and (p.startswith("function-") or "[" in p)))
     loc = _strip_union_tags(loc)
+    if e["type"] == "value_error":
+        loc = _named_field(loc, e["msg"])
     key = ".".join(str(p) for p in loc) or None
-    file, line = path, None
-    for n in range(len(loc), -1, -1):
-        if loc[:n] in origins:
-            file, line = origins[loc[:n]]
-            break
+    file, line = _where(origins, loc, path)
     msg = e["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
-    hint = None
-    if e["type"] == "extra_forbidden":
+    ctx = e.get("ctx") or {}
+    hint = getattr(ctx.get("error"), "hint", None)   # SeriesError / InputError carry one
+    if e["type"] == "invalid_key" or (e["type"] == "string_type" and "[key]" in raw_loc):
+        bad = loc[-1] if loc else e.get("input")
+        msg = f"a key must be a name; got {_describe_key(bad)}"
+        valid = _valid_keys(loc[:-1])
+        hint = (f"valid keys here: {', '.join(valid)}" if valid
+                else "keys here are names; quote a key that is meant as text: '42': ...")
+    elif e["type"] == "extra_forbidden":
         valid = _valid_keys(loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
         msg = "unknown key"
@@ -291,12 +619,27 @@ def _explain(err: ValidationError, data: dict, origins: dict, path: Path) -> Sce
     elif e["type"] == "missing":
         msg = "required key is missing"
         hint = "add it here, or `extends:` a scenario that has it"
+    elif e["type"] == "string_pattern_mismatch" and ctx.get("pattern") == NAME_PATTERN:
+        msg = f"{_short(e.get('input'), 40)} is not a valid name"
+        hint = NAME_RULE
+    elif e["type"] == "finite_number":
+        msg = f"{_short(e.get('input'), 40)} is not a finite number"
+        hint = FINITE_HINT
     elif e["type"] in ("int_parsing", "float_parsing", "int_type", "float_type", "string_type",
                        "dict_type", "model_type", "list_type", "bool_type", "int_from_float"):
-        msg = f"{msg} (got {e.get('input')!r})"
+        msg = f"{msg} (got {_short(e.get('input'))})"
     elif e["type"] == "literal_error":
-        msg = f"{msg} (got {e.get('input')!r})"
+        msg = f"{msg} (got {_short(e.get('input'))})"
     return ScenarioError(msg, file=file, line=line, key=key, hint=hint)
+
+
+def _named_field(loc: tuple, msg: str) -> tuple:
+    """A model-level check (e.g. "horizon start 2021 is not the base population's year") is reported
+    at the model; point it at the first of the model's fields its message names."""
+    fields = _valid_keys(loc)
+    hits = [(m.start(), f) for f in fields
+            for m in [re.search(rf"(?<![\w.]){re.escape(f)}(?!\w)", msg)] if m]
+    return loc + (min(hits)[1],) if hits else loc
 
 
 def _strip_union_tags(loc: tuple) -> tuple:

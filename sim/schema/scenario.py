@@ -12,7 +12,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from .attainment import Attainment
-from .fields import Strict, Text, Year
+from .fields import Name, Strict, Text, Year
 from .finance import Finance
 from .population import Population
 from .students import Students
@@ -23,6 +23,7 @@ from .uncertainty import Lever, Uncertainty
 # The default inputs (survival table, migration profile) describe Jilin around 2020;
 # a projection beyond 2050 would rest on them for 30+ years, which they cannot carry.
 LAST_YEAR_COVERED = 2050
+MAX_DRAWS = 10_000_000
 
 
 class Horizon(Strict):
@@ -47,12 +48,12 @@ class Note(Strict):
 
 
 class Scenario(Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: Name
     title: Text
     description: Text
     horizon: Horizon = Horizon()
     seed: Annotated[int, Field(ge=0)] = 0
-    draws: Annotated[int, Field(ge=1)] = 1
+    draws: Annotated[int, Field(ge=1, le=MAX_DRAWS)] = 1
     notes: list[Note] = []
     population: Population
     students: Students
