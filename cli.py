@@ -9,22 +9,28 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
-                  help="edusim — education planning model for Jilin City (吉林市教育规划模拟). "
-                       "Try: [bold]edusim run baseline[/bold]")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    help="edusim — education planning model for Jilin City (吉林市教育规划模拟). "
+    "Try: [bold]edusim run baseline[/bold]",
+)
 _state = {"debug": False}
 
 MAX_DRAWS = 10_000_000
 
 # options shared by several commands: the same name, range and help everywhere
-DRAWS = typer.Option(None, "--draws", min=1, max=MAX_DRAWS,
-                     help="Monte Carlo draws (default: the scenario's `draws:`).")
+DRAWS = typer.Option(
+    None, "--draws", min=1, max=MAX_DRAWS, help="Monte Carlo draws (default: the scenario's `draws:`)."
+)
 SEED = typer.Option(None, "--seed", min=0, max=2**63 - 1, help="Root seed (default: the scenario's `seed:`).")
-WORKERS = typer.Option(None, "--workers", min=1, help="Local processes for the draws (default: this process).")
+WORKERS = typer.Option(
+    None, "--workers", min=1, help="Local processes for the draws (default: this process)."
+)
 SCHEDULER = typer.Option(None, "--scheduler", help="Dask cluster: 'local' or tcp://HOST:PORT.")
 LANG = typer.Option("zh", "--lang", help="Language of the page: zh (default) or en.")
 
@@ -42,6 +48,7 @@ def _terminate(signum, frame):
 
 def command(fn):
     """Register a command with the one error policy."""
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         from sim.core.errors import UserError
@@ -61,14 +68,19 @@ def command(fn):
         except Exception as e:
             if _state["debug"]:
                 raise
-            typer.echo(f"internal error: {type(e).__name__}: {e}\n  this is a bug in edusim: run again with "
-                       f"--debug for the traceback and report it", err=True)
+            typer.echo(
+                f"internal error: {type(e).__name__}: {e}\n  this is a bug in edusim: run again with "
+                f"--debug for the traceback and report it",
+                err=True,
+            )
             raise typer.Exit(code=1) from None
+
     return app.command()(wrapper)
 
 
 def _console():
     from rich.console import Console
+
     return Console() if sys.stdout.isatty() else Console(width=int(os.environ.get("COLUMNS", 200)))
 
 
@@ -85,6 +97,7 @@ def _progress(total: int, _):
         bar.advance(task, n)
         if bar.finished:
             bar.stop()
+
     return advance
 
 
@@ -132,18 +145,24 @@ def _cell(v) -> str:
 @command
 def run(
     scenario: str = typer.Argument(..., help="A scenario name in scenarios/ or a path to a YAML file."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder to write the run into (default outputs/<name>/)."),
-    draws: Optional[int] = DRAWS,
-    seed: Optional[int] = SEED,
-    engine: str = typer.Option("aggregate", "--engine",
-                               help="Teacher supply engine: aggregate (fast) or des (discrete-event, simpy)."),
-    workers: Optional[int] = WORKERS,
-    scheduler: Optional[str] = SCHEDULER,
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder to write the run into (default outputs/<name>/)."
+    ),
+    draws: int | None = DRAWS,
+    seed: int | None = SEED,
+    engine: str = typer.Option(
+        "aggregate",
+        "--engine",
+        help="Teacher supply engine: aggregate (fast) or des (discrete-event, simpy).",
+    ),
+    workers: int | None = WORKERS,
+    scheduler: str | None = SCHEDULER,
     chunk: int = typer.Option(500, "--chunk", min=1, max=MAX_DRAWS, help="Draws per chunk sent to a worker."),
 ) -> None:
     """Run a scenario, write a run folder and print the key indicators.
 
-    Example: [bold]edusim run baseline[/bold]  ·  [bold]edusim run scenarios/my.yaml --draws 1000 --workers 2[/bold]
+    Example: [bold]edusim run baseline[/bold]
+    · [bold]edusim run scenarios/my.yaml --draws 1000 --workers 2[/bold]
     """
     from sim.analysis.jobs import run_job
 
@@ -195,7 +214,7 @@ app.registered_commands[-1].name = "list"
 @command
 def targets(
     scenario: str = typer.Argument(..., help="A scenario name or file."),
-    draws: Optional[int] = DRAWS,
+    draws: int | None = DRAWS,
 ) -> None:
     """Scorecard: every target of the scenario, met or missed, by how much, and how surely.
 
@@ -210,8 +229,18 @@ def targets(
 
     res, df = targets_job(scenario, draws)
     t = Table(title=f"目标 targets — {res.scenario.name}")
-    for col in ("id", "指标 indicator", "年 year", "目标 target", "值 value", "", "差距 margin", "首次达成 first met",
-                "概率 P(met)", "类型 kind"):
+    for col in (
+        "id",
+        "指标 indicator",
+        "年 year",
+        "目标 target",
+        "值 value",
+        "",
+        "差距 margin",
+        "首次达成 first met",
+        "概率 P(met)",
+        "类型 kind",
+    ):
         t.add_column(col)
     for _, r in df.iterrows():
         u = unit(r["indicator"])
@@ -219,19 +248,32 @@ def targets(
         first = r["first_year_met"]
         first = "—" if first is None or first != first else str(int(first))
         tol = f" ±{r['tolerance']:.0%}" if r["tolerance"] else ""
-        t.add_row(r["id"], label(r["indicator"], "zh"), str(r["year"]), f"{r['comparison']} {fmt(r['target'], u)}{tol}",
-                  fmt(r["value"], u), ok, f"{fmt_margin(r['margin'], u)} ({r['margin_share']:+.1%})", first,
-                  f"{r['probability']:.0%}", KIND_LABELS[r["kind"]][0])
+        t.add_row(
+            r["id"],
+            label(r["indicator"], "zh"),
+            str(r["year"]),
+            f"{r['comparison']} {fmt(r['target'], u)}{tol}",
+            fmt(r["value"], u),
+            ok,
+            f"{fmt_margin(r['margin'], u)} ({r['margin_share']:+.1%})",
+            first,
+            f"{r['probability']:.0%}",
+            KIND_LABELS[r["kind"]][0],
+        )
     _console().print(t)
     _warn(res.warnings)
 
 
 @command
 def compare(
-    scenarios: list[str] = typer.Argument(..., help="Two or more scenario names or files; the first is the reference."),
+    scenarios: list[str] = typer.Argument(
+        ..., help="Two or more scenario names or files; the first is the reference."
+    ),
     years: str = typer.Option("2025,2035", "--years", help="Comma-separated years."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write the comparison table: FILE.csv and FILE.xlsx."),
-    draws: Optional[int] = DRAWS,
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the comparison table: FILE.csv and FILE.xlsx."
+    ),
+    draws: int | None = DRAWS,
 ) -> None:
     """Key indicators side by side for chosen years, with differences against the first scenario.
 
@@ -244,8 +286,12 @@ def compare(
     units = df["unit"].tolist()
     show = df.copy()
     for c in show.columns[2:]:
-        show[c] = [fmt(float(v), u) for v, u in zip(df[c], units)]
-    _table(f"情景比较 scenario comparison (Δ = against {runs[0].scenario.name})", show, {c: str for c in show.columns})
+        show[c] = [fmt(float(v), u) for v, u in zip(df[c], units, strict=True)]
+    _table(
+        f"情景比较 scenario comparison (Δ = against {runs[0].scenario.name})",
+        show,
+        {c: str for c in show.columns},
+    )
     for p in written:
         typer.echo(f"wrote {p}")
 
@@ -253,9 +299,11 @@ def compare(
 @command
 def report(
     scenarios: list[str] = typer.Argument(..., help="One or more scenario names or files."),
-    out: Optional[Path] = typer.Option(None, "--out", help="The HTML file to write (default outputs/reports/...)."),
+    out: Path | None = typer.Option(
+        None, "--out", help="The HTML file to write (default outputs/reports/...)."
+    ),
     lang: str = LANG,
-    draws: Optional[int] = DRAWS,
+    draws: int | None = DRAWS,
 ) -> None:
     """One self-contained HTML page (works offline) with the scorecard and every chart.
 
@@ -270,38 +318,55 @@ def report(
 @command
 def sensitivity(
     scenario: str = typer.Argument(..., help="A scenario with an uncertainty: block."),
-    output: str = typer.Option(..., "--output", help="VARIABLE@YEAR, e.g. 'Teachers|Gap|Primary|Rural@2030'."),
+    output: str = typer.Option(
+        ..., "--output", help="VARIABLE@YEAR, e.g. 'Teachers|Gap|Primary|Rural@2030'."
+    ),
     method: str = typer.Option("sobol", "--method", help="sobol or morris."),
-    n: int = typer.Option(256, "--n", min=1, max=1_000_000,
-                          help="Base sample size (sobol: n×(2k+2) runs; morris: n trajectories)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Parent folder of the new result folder "
-                                                           "(default outputs/sensitivity/)."),
-    workers: Optional[int] = WORKERS,
-    scheduler: Optional[str] = SCHEDULER,
+    n: int = typer.Option(
+        256,
+        "--n",
+        min=1,
+        max=1_000_000,
+        help="Base sample size (sobol: n×(2k+2) runs; morris: n trajectories).",
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Parent folder of the new result folder (default outputs/sensitivity/)."
+    ),
+    workers: int | None = WORKERS,
+    scheduler: str | None = SCHEDULER,
     lang: str = LANG,
 ) -> None:
     """Which unknowns matter most: Sobol indices (S1, ST with 95 % intervals) or Morris effects.
 
-    Example: [bold]edusim sensitivity my-uncertain.yaml --method sobol --n 512 --output "Enrolment|Primary@2035"[/bold]
+    Example: [bold]edusim sensitivity my-uncertain.yaml --method sobol --n 512
+    --output "Enrolment|Primary@2035"[/bold]
     """
     from sim.analysis.jobs import sensitivity_job
 
     indices, folder = sensitivity_job(scenario, output, method, n, out, workers, scheduler, lang)
-    _table(f"{method} — {output}", indices, {"input": str, **{c: (lambda v: f"{v:.3f}") for c in indices.columns[1:]}})
+    _table(
+        f"{method} — {output}",
+        indices,
+        {"input": str, **{c: (lambda v: f"{v:.3f}") for c in indices.columns[1:]}},
+    )
     typer.echo(f"wrote {folder}")
 
 
 @command
 def sweep(
     scenario: str = typer.Argument(..., help="A scenario name or file."),
-    lever: list[str] = typer.Option(..., "--lever", help="PATH=LO:HI:STEP (grid) or PATH=LO:HI with --samples."),
-    samples: Optional[int] = typer.Option(None, "--samples", min=1, max=10_000,
-                                          help="Latin-hypercube points instead of a grid."),
-    draws: Optional[int] = DRAWS,
-    out: Optional[Path] = typer.Option(None, "--out", help="Parent folder of the new result folder "
-                                                           "(default outputs/sweeps/)."),
-    workers: Optional[int] = WORKERS,
-    scheduler: Optional[str] = SCHEDULER,
+    lever: list[str] = typer.Option(
+        ..., "--lever", help="PATH=LO:HI:STEP (grid) or PATH=LO:HI with --samples."
+    ),
+    samples: int | None = typer.Option(
+        None, "--samples", min=1, max=10_000, help="Latin-hypercube points instead of a grid."
+    ),
+    draws: int | None = DRAWS,
+    out: Path | None = typer.Option(
+        None, "--out", help="Parent folder of the new result folder (default outputs/sweeps/)."
+    ),
+    workers: int | None = WORKERS,
+    scheduler: str | None = SCHEDULER,
     lang: str = LANG,
 ) -> None:
     """Probability of meeting each target over a grid of lever values.
@@ -310,7 +375,9 @@ def sweep(
     """
     from sim.analysis.jobs import sweep_job
 
-    table, names, folder = sweep_job(scenario, lever, samples, draws, out, workers, scheduler, lang, _progress)
+    table, names, folder = sweep_job(
+        scenario, lever, samples, draws, out, workers, scheduler, lang, _progress
+    )
     wide = table.pivot_table(index=names, columns="target", values="probability").reset_index()
     _table("P(met)", wide, {c: (lambda v: f"{v:.2f}") for c in wide.columns if c not in names})
     typer.echo(f"wrote {folder}")
@@ -321,28 +388,38 @@ def solve(
     scenario: str = typer.Argument(..., help="A scenario name or file."),
     lever: str = typer.Option(..., "--lever", help="PATH, PATH=LO:HI (default: the range in levers:)."),
     target: str = typer.Option(..., "--target", help="A target id of the scenario."),
-    probability: Optional[float] = typer.Option(None, "--probability", help="With draws: the chance of meeting it."),
-    draws: Optional[int] = DRAWS,
+    probability: float | None = typer.Option(
+        None, "--probability", help="With draws: the chance of meeting it."
+    ),
+    draws: int | None = DRAWS,
 ) -> None:
     """The smallest (or largest) lever value at which a target is met, then a run that confirms it.
 
-    Example: [bold]edusim solve vocational-shift --lever students.transitions.vocational_share=0.28:0.5 --target vocational-students-2025[/bold]
+    Example: [bold]edusim solve vocational-shift --target vocational-students-2025
+    --lever students.transitions.vocational_share=0.28:0.5[/bold]
     """
     from sim.analysis.jobs import solve_job
 
     path, found, row = solve_job(scenario, lever, target, probability, draws)
     met = row["met"] or (probability is not None and row["probability"] >= probability)
-    typer.echo(f"{found['direction']} {path} meeting '{target}': {found['value']:.6g} {found['note']}".rstrip())
-    typer.echo(f"confirmed by a run: value {row['value']:.6g}, margin {row['margin']:+.4g}, "
-               f"P(met) {row['probability']:.0%} → {'met' if met else 'NOT met'}")
+    typer.echo(
+        f"{found['direction']} {path} meeting '{target}': {found['value']:.6g} {found['note']}".rstrip()
+    )
+    typer.echo(
+        f"confirmed by a run: value {row['value']:.6g}, margin {row['margin']:+.4g}, "
+        f"P(met) {row['probability']:.0%} → {'met' if met else 'NOT met'}"
+    )
 
 
 @command
 def backtest(
-    base: Optional[list[int]] = typer.Option(None, "--base", help="Base years to run (default: every one the data allow)."),
-    draws: Optional[int] = DRAWS,
-    out: Optional[Path] = typer.Option(None, "--out", help="Parent folder of the new result folder "
-                                                           "(default outputs/backtest/)."),
+    base: list[int] | None = typer.Option(
+        None, "--base", help="Base years to run (default: every one the data allow)."
+    ),
+    draws: int | None = DRAWS,
+    out: Path | None = typer.Option(
+        None, "--out", help="Parent folder of the new result folder (default outputs/backtest/)."
+    ),
     lang: str = LANG,
 ) -> None:
     """Forecast error by lead time: run from every base year with data, compare with what was observed.
@@ -362,13 +439,19 @@ def backtest(
 @command
 def explain(
     scenario: str = typer.Argument(..., help="A scenario name or file."),
-    variable: Optional[str] = typer.Option(None, "--variable", help="A result variable, e.g. 'Teachers|Gap'."),
-    year_from: Optional[int] = typer.Option(None, "--from", help="First year (default: the base year)."),
-    year_to: Optional[int] = typer.Option(None, "--to", help="Last year (default: the horizon's end)."),
-    against: Optional[str] = typer.Option(None, "--against", help="Explain the difference from this scenario instead."),
-    year: Optional[int] = typer.Option(None, "--year", help="With --against: the year compared (default 2025)."),
-    cohort: bool = typer.Option(False, "--cohort", help="Show the reconstructed cohort (UIS) of every level."),
-    cohort_year: Optional[int] = typer.Option(None, "--cohort-year", help="Year of the rates (default: base year)."),
+    variable: str | None = typer.Option(None, "--variable", help="A result variable, e.g. 'Teachers|Gap'."),
+    year_from: int | None = typer.Option(None, "--from", help="First year (default: the base year)."),
+    year_to: int | None = typer.Option(None, "--to", help="Last year (default: the horizon's end)."),
+    against: str | None = typer.Option(
+        None, "--against", help="Explain the difference from this scenario instead."
+    ),
+    year: int | None = typer.Option(None, "--year", help="With --against: the year compared (default 2025)."),
+    cohort: bool = typer.Option(
+        False, "--cohort", help="Show the reconstructed cohort (UIS) of every level."
+    ),
+    cohort_year: int | None = typer.Option(
+        None, "--cohort-year", help="Year of the rates (default: base year)."
+    ),
 ) -> None:
     """Why a number moved: its change split into parts that add up exactly; or the reconstructed cohort.
 
@@ -384,8 +467,11 @@ def explain(
 
     if cohort:
         prep, df = cohort_job(scenario, cohort_year)
-        _table(f"重构队列 reconstructed cohort (UNESCO UIS) — {prep.scenario.name}", df,
-               {"level": str, "grades": str})
+        _table(
+            f"重构队列 reconstructed cohort (UNESCO UIS) — {prep.scenario.name}",
+            df,
+            {"level": str, "grades": str},
+        )
         if variable is None:
             return
     if variable is None:
@@ -406,8 +492,9 @@ def explain(
 def export(
     run_folder: Path = typer.Argument(..., help="A folder written by `edusim run`."),
     out: Path = typer.Option(..., "--out", help="The file to write: .csv or .xlsx."),
-    fmt: str = typer.Option("iamc", "--format",
-                            help="iamc (wide: one column per year, with unit and labels) or tidy."),
+    fmt: str = typer.Option(
+        "iamc", "--format", help="iamc (wide: one column per year, with unit and labels) or tidy."
+    ),
 ) -> None:
     """Export a run's results for other tools: IAMC wide format or the tidy table, as CSV or Excel.
 

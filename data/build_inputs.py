@@ -53,9 +53,11 @@ RC = dict(a1=0.02, alpha1=0.10, a2=0.06, alpha2=0.10, mu2=20.0, lam2=0.40, c=0.0
 
 def migration_profile() -> np.ndarray:
     x = AGES.astype(float)
-    m = (RC["a1"] * np.exp(-RC["alpha1"] * x)
-         + RC["a2"] * np.exp(-RC["alpha2"] * (x - RC["mu2"]) - np.exp(-RC["lam2"] * (x - RC["mu2"])))
-         + RC["c"])
+    m = (
+        RC["a1"] * np.exp(-RC["alpha1"] * x)
+        + RC["a2"] * np.exp(-RC["alpha2"] * (x - RC["mu2"]) - np.exp(-RC["lam2"] * (x - RC["mu2"])))
+        + RC["c"]
+    )
     return m / m.sum()
 
 
@@ -70,20 +72,20 @@ def build_population(groups: dict[tuple[int, int], float], fixed: dict[tuple[int
     """
     pop = np.full(101, np.nan)
     for (lo, hi), total in fixed.items():
-        pop[lo:hi + 1] = total / (hi - lo + 1)
+        pop[lo : hi + 1] = total / (hi - lo + 1)
     for (lo, hi), total in groups.items():
-        block = pop[lo:hi + 1]
+        block = pop[lo : hi + 1]
         free = np.isnan(block)
         rest = total - np.nansum(block)
         if rest < 0:
             raise ValueError(f"anchors exceed the {lo}-{hi} total")
         if lo >= 65:
-            w = LX[lo:hi + 1][free]
+            w = LX[lo : hi + 1][free]
         elif hi >= 59 and (~free).any():
             # adults: rising linearly from the last anchored cohort (age 17) to a plateau at 45,
             # since the cohorts born 1961-1975 are China's large ones and young adults leave
             # (assumption: no Jilin single-year table was found)
-            start = pop[lo:hi + 1][~free][-1]
+            start = pop[lo : hi + 1][~free][-1]
             ages = np.arange(lo, hi + 1)[free]
             ramp = np.clip((ages - ages[0] + 1) / (45 - ages[0] + 1), 0, 1)
             # level X at the plateau solves start*(1-ramp) + X*ramp summing to `rest`
@@ -92,7 +94,7 @@ def build_population(groups: dict[tuple[int, int], float], fixed: dict[tuple[int
         else:
             w = np.ones(free.sum())
         block[free] = rest * w / w.sum()
-        pop[lo:hi + 1] = block
+        pop[lo : hi + 1] = block
     assert not np.isnan(pop).any()
     return pop
 
@@ -117,10 +119,19 @@ def population_2020() -> np.ndarray:
     t = TOTAL_2020
     s = SHARES_2020
     births = {y: CITY_SHARE_OF_BIRTHS * PROVINCE_BIRTHS[y] for y in (2018, 2019, 2020)}
-    fixed = {(0, 0): births[2020], (1, 1): births[2019], (2, 2): births[2018],
-             (3, 5): PLAN_AGE_3_5[2020], (15, 17): PLAN_AGE_15_17[2020]}
-    groups = {(0, 14): t * s["0-14"], (15, 59): t * s["15-59"],
-              (60, 64): t * (s["60+"] - s["65+"]), (65, 100): t * s["65+"]}
+    fixed = {
+        (0, 0): births[2020],
+        (1, 1): births[2019],
+        (2, 2): births[2018],
+        (3, 5): PLAN_AGE_3_5[2020],
+        (15, 17): PLAN_AGE_15_17[2020],
+    }
+    groups = {
+        (0, 14): t * s["0-14"],
+        (15, 59): t * s["15-59"],
+        (60, 64): t * (s["60+"] - s["65+"]),
+        (65, 100): t * s["65+"],
+    }
     return build_population(groups, fixed)
 
 
@@ -170,8 +181,14 @@ def _young_rows() -> dict[int, np.ndarray]:
         else:
             hv = c_senior * 0.40 if age >= 21 else 0.0
             ug = c_senior * 0.50 if age >= 22 else 0.0
-            r[[0, 1, 2, 3, 4, 5]] = [1 - c_primary, c_primary - c_junior, c_junior - c_senior,
-                                      c_senior - hv - ug, hv, ug]
+            r[[0, 1, 2, 3, 4, 5]] = [
+                1 - c_primary,
+                c_primary - c_junior,
+                c_junior - c_senior,
+                c_senior - hv - ug,
+                hv,
+                ug,
+            ]
         rows[age] = r
     return rows
 
@@ -203,9 +220,12 @@ def main() -> None:
 
     pd.DataFrame({"age": AGES, "qx": QX.round(7)}).to_csv(HERE / "mortality-2020.csv", index=False)
     pd.DataFrame({"age": AGES, "share": migration_profile().round(8)}).to_csv(
-        HERE / "migration-profile.csv", index=False)
+        HERE / "migration-profile.csv", index=False
+    )
     for year, pop, mean in ((2020, population_2020(), 10.8), (2015, population_2015(), 9.9)):
-        pd.DataFrame({"age": AGES, "persons": pop.round(1)}).to_csv(HERE / f"population-{year}.csv", index=False)
+        pd.DataFrame({"age": AGES, "persons": pop.round(1)}).to_csv(
+            HERE / f"population-{year}.csv", index=False
+        )
         table, gamma = attainment(pop, mean)
         df = pd.DataFrame(table.round(1), columns=CATS)
         df.insert(0, "age", np.arange(6, 60))

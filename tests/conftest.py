@@ -8,6 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def baseline():
     from sim.run.simulate import simulate_scenario
+
     return simulate_scenario("baseline")
 
 

@@ -8,15 +8,21 @@ import numpy as np
 import pandas as pd
 
 from sim.core.context import StageContext, StudentFlows, TeacherSupply
-from sim.core.levels import BY_NAME, K, MONEY_LEVELS, N_GRADES, N_LAGS, TEACHER_LEVELS, grade_slice
+from sim.core.levels import BY_NAME, MONEY_LEVELS, N_GRADES, N_LAGS, TEACHER_LEVELS, K, grade_slice
 
-ENROLMENT_2020 = {"preschool": 66000, "primary": 200000, "junior": 100000,
-                  "senior_general": 58000, "secondary_vocational": 22000}
+ENROLMENT_2020 = {
+    "preschool": 66000,
+    "primary": 200000,
+    "junior": 100000,
+    "senior_general": 58000,
+    "secondary_vocational": 22000,
+}
 
 
 @lru_cache(maxsize=1)
 def _baseline():
     from sim.schema.load import load
+
     return load("baseline").scenario
 
 
@@ -41,8 +47,13 @@ def flows(enrolment: dict[str, np.ndarray | float], draws: int, T: int) -> Stude
             pre[:] = v[:, :, None] / 3
         else:
             stock[:, :, grade_slice(lv), 0] = v[:, :, None] / n
-    return StudentFlows(stock=stock, graduates=np.zeros((draws, T, K, N_LAGS)), entrants=np.zeros((draws, T, K)),
-                        preschool=pre, cohort_migration=np.ones((draws, T, N_GRADES)))
+    return StudentFlows(
+        stock=stock,
+        graduates=np.zeros((draws, T, K, N_LAGS)),
+        entrants=np.zeros((draws, T, K)),
+        preschool=pre,
+        cohort_migration=np.ones((draws, T, N_GRADES)),
+    )
 
 
 def synthetic_stock(totals: dict[str, float]) -> pd.DataFrame:
@@ -51,27 +62,52 @@ def synthetic_stock(totals: dict[str, float]) -> pd.DataFrame:
     for lv in TEACHER_LEVELS:
         n = totals[lv]
         parts = [n // 4, n // 4, n // 4, n - 3 * (n // 4)]
-        for (area, age, sex), m in zip([("urban", 30, "female"), ("rural", 45, "male"),
-                                        ("urban", 45, "female"), ("rural", 30, "female")], parts):
+        for (area, age, sex), m in zip(
+            [
+                ("urban", 30, "female"),
+                ("rural", 45, "male"),
+                ("urban", 45, "female"),
+                ("rural", 30, "female"),
+            ],
+            parts,
+            strict=True,
+        ):
             rows.append((lv, area, sex, age, "regular", None, m))
     return pd.DataFrame(rows, columns=["level", "area", "sex", "age", "contract", "hired", "teachers"])
 
 
-def teacher_context(draws: int = 1, years: np.ndarray | None = None, seed: int = 1, stock=None,
-                    enrolment: dict[str, float] | None = None, options: dict | None = None) -> StageContext:
-    """Flat 2020 enrolment (rounded baseline figures) and a stock built in memory from the baseline's totals."""
+def teacher_context(
+    draws: int = 1,
+    years: np.ndarray | None = None,
+    seed: int = 1,
+    stock=None,
+    enrolment: dict[str, float] | None = None,
+    options: dict | None = None,
+) -> StageContext:
+    """Flat 2020 enrolment (rounded baseline figures), a stock built in memory from the baseline's totals."""
     years = np.arange(2020, 2036) if years is None else np.asarray(years)
     enrolment = enrolment or ENROLMENT_2020
     if stock is None:
         stock = synthetic_stock(teachers_cfg().stock_totals.model_dump())
-    ctx = StageContext(years=years, draws=draws, seed=seed, draw_index=np.arange(draws),
-                       tables={"teachers-stock-2020.csv": stock}, options=dict(options or {}))
+    ctx = StageContext(
+        years=years,
+        draws=draws,
+        seed=seed,
+        draw_index=np.arange(draws),
+        tables={"teachers-stock-2020.csv": stock},
+        options=dict(options or {}),
+    )
     ctx.put(flows(enrolment, draws, len(years)))
     return ctx
 
 
-def finance_context(draws: int = 1, years: np.ndarray | None = None, enrolment: dict[str, float] | None = None,
-                    enrolment_growth: float = -0.02, teachers: bool = False) -> StageContext:
+def finance_context(
+    draws: int = 1,
+    years: np.ndarray | None = None,
+    enrolment: dict[str, float] | None = None,
+    enrolment_growth: float = -0.02,
+    teachers: bool = False,
+) -> StageContext:
     """Enrolment of about the city's size falling ``enrolment_growth`` a year; with ``teachers=True``
     also supply (enrolment / 15), 450 特岗 in contract and a township subsidy."""
     years = np.arange(2020, 2036) if years is None else np.asarray(years)
@@ -83,13 +119,25 @@ def finance_context(draws: int = 1, years: np.ndarray | None = None, enrolment: 
     ctx.put(flows(totals, draws, T))
     if teachers:
         supply = np.stack([totals[lv] / 15.0 for lv in TEACHER_LEVELS], axis=2)
-        ctx.put(TeacherSupply(supply=supply, tegang_in_contract=np.full((draws, T), 450.0),
-                              township_subsidy=np.full((draws, T), 5000 * 240.0)))
+        ctx.put(
+            TeacherSupply(
+                supply=supply,
+                tegang_in_contract=np.full((draws, T), 450.0),
+                township_subsidy=np.full((draws, T), 5000 * 240.0),
+            )
+        )
     return ctx
 
 
-__all__ = ["teachers_cfg", "finance_cfg", "flows", "synthetic_stock", "teacher_context", "finance_context",
-           "MONEY_LEVELS"]
+__all__ = [
+    "teachers_cfg",
+    "finance_cfg",
+    "flows",
+    "synthetic_stock",
+    "teacher_context",
+    "finance_context",
+    "MONEY_LEVELS",
+]
 
 
 def teachers_with(over: dict | None = None):
@@ -107,7 +155,9 @@ def finance_with(over: dict | None = None):
     return Finance.model_validate(merge(finance_cfg().model_dump(mode="python"), over or {}))
 
 
-def set_grades(ctx: StageContext, grades: np.ndarray | None = None, preschool: np.ndarray | None = None) -> None:
+def set_grades(
+    ctx: StageContext, grades: np.ndarray | None = None, preschool: np.ndarray | None = None
+) -> None:
     """Replace the context's pupils by grade (D, T, 22) and/or children by age (D, T, 3)."""
     f = ctx.need(StudentFlows)
     if grades is not None:

@@ -1,4 +1,5 @@
 """The baseline reproduces the plan's 2020 table; the 2015 back-test reports its 2020 errors."""
+
 import numpy as np
 import pytest
 
@@ -6,18 +7,23 @@ from sim.run.simulate import simulate_scenario
 
 # plan 专栏1, 2020 column
 OBSERVED_2020 = {
-    "Enrolment|Preschool": 66_000, "GER|Preschool": 0.925, "Enrolment|Upper secondary": 80_000,
-    "GER|Upper secondary": 0.965, "Enrolment|Secondary vocational": 22_000, "NER|Primary": 0.99,
-    "NER|Junior": 0.99, "Mean years of schooling|Working age": 10.8,
+    "Enrolment|Preschool": 66_000,
+    "GER|Preschool": 0.925,
+    "Enrolment|Upper secondary": 80_000,
+    "GER|Upper secondary": 0.965,
+    "Enrolment|Secondary vocational": 22_000,
+    "NER|Primary": 0.99,
+    "NER|Junior": 0.99,
+    "Mean years of schooling|Working age": 10.8,
 }
 
 
 def within(variable, model, observed):
     if variable.startswith(("GER", "NER")):
-        return abs(model - observed) <= 0.005          # rates within 0.5 points
+        return abs(model - observed) <= 0.005  # rates within 0.5 points
     if variable.startswith("Mean years"):
-        return abs(model - observed) <= 0.05           # years within 0.05
-    return abs(model / observed - 1) <= 0.01           # persons within 1 %
+        return abs(model - observed) <= 0.05  # years within 0.05
+    return abs(model / observed - 1) <= 0.01  # persons within 1 %
 
 
 @pytest.mark.parametrize("variable", sorted(OBSERVED_2020))
@@ -37,9 +43,14 @@ def backtest_errors():
 def test_backtest_starts_from_the_2015_column():
     bt = simulate_scenario("backtest-2015")
     assert bt.years[0] == 2015 and bt.years[-1] == 2020
-    for v, obs in {"Enrolment|Preschool": 82_000, "GER|Preschool": 0.779, "Enrolment|Upper secondary": 88_000,
-                   "GER|Upper secondary": 0.963, "Enrolment|Secondary vocational": 27_000,
-                   "Mean years of schooling|Working age": 9.9}.items():
+    for v, obs in {
+        "Enrolment|Preschool": 82_000,
+        "GER|Preschool": 0.779,
+        "Enrolment|Upper secondary": 88_000,
+        "GER|Upper secondary": 0.963,
+        "Enrolment|Secondary vocational": 27_000,
+        "Mean years of schooling|Working age": 9.9,
+    }.items():
         assert within(v, bt.value(v, 2015), obs), v
 
 
@@ -47,9 +58,14 @@ def test_backtest_errors_are_as_documented():
     """docs/backtest.md reports these 2020 errors; a change that moves them must update the docs."""
     errors, bt = backtest_errors()
     documented = {  # model − observed, 2020
-        "Enrolment|Preschool": 8_350, "GER|Preschool": -0.146, "Enrolment|Upper secondary": 12_450,
-        "GER|Upper secondary": -0.002, "Enrolment|Secondary vocational": 7_098, "NER|Primary": -0.002,
-        "NER|Junior": -0.004, "Mean years of schooling|Working age": -0.51,
+        "Enrolment|Preschool": 8_350,
+        "GER|Preschool": -0.146,
+        "Enrolment|Upper secondary": 12_450,
+        "GER|Upper secondary": -0.002,
+        "Enrolment|Secondary vocational": 7_098,
+        "NER|Primary": -0.002,
+        "NER|Junior": -0.004,
+        "Mean years of schooling|Working age": -0.51,
     }
     for v, e in documented.items():
         scale = 0.002 if v.startswith(("GER", "NER")) else (0.02 if v.startswith("Mean") else 100)
@@ -66,4 +82,6 @@ def test_draw_axis(baseline):
     many = simulate_scenario("baseline", draws=5)
     for k, v in many.results.items():
         assert v.shape == (5, len(many.years))
-        assert np.allclose(v, baseline.results[k][0])   # the baseline has no uncertainty block: every draw alike
+        assert np.allclose(
+            v, baseline.results[k][0]
+        )  # the baseline has no uncertainty block: every draw alike

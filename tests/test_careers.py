@@ -1,4 +1,5 @@
-"""The discrete-event teacher model: seeds, contracts, subsidies, training, and agreement with the aggregate engine.
+"""The discrete-event teacher model: seeds, contracts, subsidies, training, and agreement with the
+aggregate engine.
 
 Agreement tolerance (see docs/teachers.md): for every level and year, the mean over N
 draws of the DES must lie within 4.5 standard errors (sample s.d. / √N) of the aggregate
@@ -16,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from helpers import teacher_context, teachers_cfg, teachers_with
+
 from sim.core.levels import LABEL as LEVEL_LABEL
 from sim.schema.teachers import Teachers
 from sim.stages.teachers import teacher_stage
@@ -27,18 +28,25 @@ from sim.stages.teachers.des import draw_attrition, stochastic_round
 ROOT = Path(__file__).resolve().parents[1]
 STOCK = ROOT / "data" / "teachers-stock-2020.csv"
 COLS = ["level", "area", "sex", "age", "contract", "hired", "teachers"]
-SCALE = 0.2   # a fifth of the city keeps the DES quick; the DES rounds fractional counts stochastically
-ENROL = {"preschool": 66000, "primary": 200000, "junior": 100000, "senior_general": 58000,
-         "secondary_vocational": 22000}
+SCALE = 0.2  # a fifth of the city keeps the DES quick; the DES rounds fractional counts stochastically
+ENROL = {
+    "preschool": 66000,
+    "primary": 200000,
+    "junior": 100000,
+    "senior_general": 58000,
+    "secondary_vocational": 22000,
+}
 
 
 def scaled(over: dict | None = None) -> tuple[Teachers, pd.DataFrame, dict]:
     tab = pd.read_csv(STOCK)
     tab["teachers"] = tab["teachers"] * SCALE
-    cfg = {"stock_totals": {k: v * SCALE for k, v in teachers_cfg().stock_totals.model_dump().items()},
-           "tegang": {"hires": 150 * SCALE},
-           "hiring": {"max_hires": 1000 * SCALE, "public_funded": 62 * SCALE},
-           "training": {"person_trainings": 19940 * SCALE}}
+    cfg = {
+        "stock_totals": {k: v * SCALE for k, v in teachers_cfg().stock_totals.model_dump().items()},
+        "tegang": {"hires": 150 * SCALE},
+        "hiring": {"max_hires": 1000 * SCALE, "public_funded": 62 * SCALE},
+        "training": {"person_trainings": 19940 * SCALE},
+    }
     for k, v in (over or {}).items():
         cfg[k] = {**cfg.get(k, {}), **v}
     return teachers_with(cfg), tab, {k: v * SCALE for k, v in ENROL.items()}
@@ -57,7 +65,7 @@ def test_same_seed_same_numbers_and_draws_do_not_depend_on_chunking():
     b = run(cfg, tab, enrol, draws=2, seed=11)
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
-    alone = run(cfg, tab, enrol, draws=1, seed=11, draw_index=[1])   # draw 1 computed in a chunk of its own
+    alone = run(cfg, tab, enrol, draws=1, seed=11, draw_index=[1])  # draw 1 computed in a chunk of its own
     for k in a:
         np.testing.assert_array_equal(alone[k][0], a[k][1])
     other = run(cfg, tab, enrol, draws=1, seed=12)
@@ -95,25 +103,39 @@ def test_des_mean_matches_aggregate_with_hiring_to_demand():
 
 def test_tegang_contracts_end_exactly_after_three_years_in_des():
     tab = pd.DataFrame([("primary", "urban", "male", 30, "regular", None, 0)], columns=COLS)
-    cfg = teachers_with({
-        "stock_totals": {lv: 0 for lv in LEVELS}, "attrition": {18: 0.0},
-        "tegang": {"hires": {2020: 0, 2021: 150, 2022: 0}, "retention": 0.5},
-        "hiring": {"max_hires": 0, "public_funded": 0}})
+    cfg = teachers_with(
+        {
+            "stock_totals": {lv: 0 for lv in LEVELS},
+            "attrition": {18: 0.0},
+            "tegang": {"hires": {2020: 0, 2021: 150, 2022: 0}, "retention": 0.5},
+            "hiring": {"max_hires": 0, "public_funded": 0},
+        }
+    )
     out = run(cfg, tab, {lv: 1000.0 for lv in LEVELS}, draws=3)
     ic = out["Teachers|Tegang|In contract"]
     assert (ic[:, 1:4] == 150).all() and (ic[:, 4:] == 0).all()
     kept, left = out["Teachers|Tegang|Retained"], out["Teachers|Tegang|Left"]
     assert (kept[:, 3] + left[:, 3] == 150).all()
-    assert (kept.sum(axis=1) == kept[:, 3]).all()               # no contract ends in any other year
+    assert (kept.sum(axis=1) == kept[:, 3]).all()  # no contract ends in any other year
     assert (out["Teachers|Supply"][:, 4] == kept[:, 3]).all()
 
 
 def test_township_subsidy_follows_tenure_brackets():
-    tab = pd.DataFrame([("junior", "rural", "male", 33, "regular", None, 1),
-                        ("junior", "urban", "male", 33, "regular", None, 1)], columns=COLS)
-    cfg = teachers_with({
-        "stock_totals": {**{lv: 0 for lv in LEVELS}, "junior": 2}, "attrition": {18: 0.0},
-        "tegang": {"hires": 0}, "hiring": {"max_hires": 0, "public_funded": 0}})
+    tab = pd.DataFrame(
+        [
+            ("junior", "rural", "male", 33, "regular", None, 1),
+            ("junior", "urban", "male", 33, "regular", None, 1),
+        ],
+        columns=COLS,
+    )
+    cfg = teachers_with(
+        {
+            "stock_totals": {**{lv: 0 for lv in LEVELS}, "junior": 2},
+            "attrition": {18: 0.0},
+            "tegang": {"hires": 0},
+            "hiring": {"max_hires": 0, "public_funded": 0},
+        }
+    )
     out = run(cfg, tab, {lv: 0.0 for lv in LEVELS})
     sub = out["Teachers|Township subsidy|Monthly"][0]
     # started in townships at 23 → 10 years in 2020 (240 yuan), 20 years in 2030 (300 yuan); urban gets none
@@ -131,10 +153,10 @@ def test_training_share_is_a_share_and_responds_to_capacity():
 
 def test_attrition_draws_follow_the_hazard():
     rng = np.random.default_rng(3)
-    lam = np.full(53, -np.log(1 - 0.1))      # 10 % a year at every age
+    lam = np.full(53, -np.log(1 - 0.1))  # 10 % a year at every age
     t = draw_attrition(np.full(200_000, 2020.0), np.full(200_000, 30), lam, rng)
     assert np.mean(t < 2021) == pytest.approx(0.1, abs=0.003)
-    assert np.mean(t < 2025) == pytest.approx(1 - 0.9 ** 5, abs=0.004)
+    assert np.mean(t < 2025) == pytest.approx(1 - 0.9**5, abs=0.004)
 
 
 def test_stochastic_rounding_is_unbiased():

@@ -1,13 +1,13 @@
 """The command line end to end, including every bad-input case: exit 2, one message, nothing written."""
+
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import ROOT, write
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import ROOT, write
 
 runner = CliRunner()
 
@@ -16,7 +16,9 @@ runner = CliRunner()
 def here(tmp_path, monkeypatch):
     """Work in an empty folder holding a copy of the baseline, so outputs/ starts empty."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "baseline.yaml").write_text((ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "baseline.yaml").write_text(
+        (ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     return tmp_path
 
 
@@ -26,9 +28,18 @@ def test_run_writes_a_complete_folder(here):
     runs = list((here / "outputs" / "baseline").iterdir())
     assert len(runs) == 1
     folder = runs[0]
-    assert {p.name for p in folder.iterdir()} == {"results.csv", "results.parquet", "scenario.resolved.yaml", "manifest.json"}
+    assert {p.name for p in folder.iterdir()} == {
+        "results.csv",
+        "results.parquet",
+        "scenario.resolved.yaml",
+        "manifest.json",
+    }
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["name"] == "baseline" and manifest["draws"] == 1 and manifest["scenario_hash"][:8] in folder.name
+    assert (
+        manifest["name"] == "baseline"
+        and manifest["draws"] == 1
+        and manifest["scenario_hash"][:8] in folder.name
+    )
     assert set(manifest["timings_s"]) >= {"load", "population", "students", "attainment", "write"}
     df = pd.read_parquet(folder / "results.parquet")
     assert list(df.columns) == ["scenario", "draw", "year", "variable", "value"]
@@ -50,10 +61,14 @@ def test_resolved_scenario_runs_to_the_same_numbers(here):
 
 
 def test_extends_two_lines_changes_the_result(here):
-    write(here / "fewer-births.yaml", "extends: baseline\nname: fewer-births\n"
-          "title: {zh: 少生, en: Fewer births}\ndescription: {zh: 测试, en: test}\n"
-          "population:\n  births: {2021: 12000, 2024: 9000, growth: -0.05}\n")
+    write(
+        here / "fewer-births.yaml",
+        "extends: baseline\nname: fewer-births\n"
+        "title: {zh: 少生, en: Fewer births}\ndescription: {zh: 测试, en: test}\n"
+        "population:\n  births: {2021: 12000, 2024: 9000, growth: -0.05}\n",
+    )
     from sim.run.simulate import simulate_scenario
+
     base, alt = simulate_scenario("baseline"), simulate_scenario("fewer-births.yaml")
     assert alt.value("Enrolment|Primary", 2035) < base.value("Enrolment|Primary", 2035)
     # pupils of 2025 were born by 2019; they move only because migrants are shared out by age
@@ -73,13 +88,33 @@ BAD = {
     "unknown-key": ("extends: baseline\nname: x\npopulaton:\n  births: 1\n", "did you mean 'population'", 3),
     "wrong-type": ("extends: baseline\nname: x\nseed: many\n", "seed", 3),
     "rate-above-1": ("extends: baseline\nname: x\nstudents:\n  primary_entry_rate: 1.2\n", "must be ≤ 1", 4),
-    "rate-below-0": ("extends: baseline\nname: x\nstudents:\n  transitions:\n    vocational_share: -5%\n", "must be ≥ 0", 5),
-    "end-before-start": ("extends: baseline\nname: x\nhorizon: {start: 2020, end: 2019}\n", "must be after its start", 3),
+    "rate-below-0": (
+        "extends: baseline\nname: x\nstudents:\n  transitions:\n    vocational_share: -5%\n",
+        "must be ≥ 0",
+        5,
+    ),
+    "end-before-start": (
+        "extends: baseline\nname: x\nhorizon: {start: 2020, end: 2019}\n",
+        "must be after its start",
+        3,
+    ),
     "beyond-data": ("extends: baseline\nname: x\nhorizon: {start: 2020, end: 2070}\n", "beyond 2050", 3),
-    "start-without-data": ("extends: baseline\nname: x\nhorizon: {start: 2018, end: 2030}\n", "base population", None),
-    "negative-births": ("extends: baseline\nname: x\npopulation:\n  births: {2021: -100}\n", "must be ≥ 0", 4),
+    "start-without-data": (
+        "extends: baseline\nname: x\nhorizon: {start: 2018, end: 2030}\n",
+        "base population",
+        None,
+    ),
+    "negative-births": (
+        "extends: baseline\nname: x\npopulation:\n  births: {2021: -100}\n",
+        "must be ≥ 0",
+        4,
+    ),
     "missing-parent": ("extends: basline\nname: x\n", "did you mean 'baseline'", 1),
-    "series-no-points": ("extends: baseline\nname: x\npopulation:\n  births: {growth: -0.02}\n", "at least one point", 4),
+    "series-no-points": (
+        "extends: baseline\nname: x\npopulation:\n  births: {growth: -0.02}\n",
+        "at least one point",
+        4,
+    ),
 }
 
 
@@ -140,7 +175,9 @@ def test_export_iamc_and_tidy(here):
     df = pd.read_csv(here / "iamc.csv")
     assert list(df.columns[:6]) == ["scenario", "draw", "variable", "unit", "label_zh", "label_en"]
     row = df[df["variable"] == "Enrolment|Preschool"].iloc[0]
-    assert row["2020"] == pytest.approx(66000) and row["unit"] == "persons" and row["label_zh"] == "在园幼儿数"
+    assert (
+        row["2020"] == pytest.approx(66000) and row["unit"] == "persons" and row["label_zh"] == "在园幼儿数"
+    )
     assert runner.invoke(app, ["export", str(folder), "--out", "t.xlsx", "--format", "tidy"]).exit_code == 0
     assert pd.read_excel(here / "t.xlsx").shape[1] == 5
     r = runner.invoke(app, ["export", str(here), "--out", "x.csv"])

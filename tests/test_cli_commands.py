@@ -44,7 +44,9 @@ def refused(args, needle, here: Path):
     r = runner.invoke(app, args)
     assert r.exit_code == 2, (args, r.output)
     assert "Traceback" not in r.output and needle in r.output, (args, r.output)
-    assert not (here / "outputs").exists() or not any((here / "outputs").rglob("*.*")), "something was written"
+    assert not (here / "outputs").exists() or not any((here / "outputs").rglob("*.*")), (
+        "something was written"
+    )
 
 
 # ------------------------------------------------------------------ the commands not run elsewhere
@@ -56,9 +58,21 @@ def test_targets_prints_the_scorecard(here):
 
 
 def test_sensitivity_writes_indices_and_a_page(here):
-    out = ok(["sensitivity", "unc.yaml", "--method", "morris", "--n", "4", "--output", "Enrolment|Primary@2030",
-              "--lang", "en"])
-    folder, = (here / "outputs" / "sensitivity").iterdir()
+    out = ok(
+        [
+            "sensitivity",
+            "unc.yaml",
+            "--method",
+            "morris",
+            "--n",
+            "4",
+            "--output",
+            "Enrolment|Primary@2030",
+            "--lang",
+            "en",
+        ]
+    )
+    (folder,) = (here / "outputs" / "sensitivity").iterdir()
     indices = pd.read_csv(folder / "indices.csv")
     assert set(indices["input"]) == {"population.births", "teachers.tegang.retention"}
     assert (folder / "report.html").stat().st_size > 100_000 and "population.births" in out
@@ -66,7 +80,7 @@ def test_sensitivity_writes_indices_and_a_page(here):
 
 def test_sweep_writes_a_table_and_a_page_in_new_folders(here):
     ok(["sweep", "baseline", "--lever", "teachers.tegang.hires=0:300:150"])
-    ok(["sweep", "baseline", "--lever", "teachers.tegang.hires=0:300:300"])   # same second: a second folder
+    ok(["sweep", "baseline", "--lever", "teachers.tegang.hires=0:300:300"])  # same second: a second folder
     folders = sorted((here / "outputs" / "sweeps").iterdir())
     assert len(folders) == 2
     sizes = {len(pd.read_csv(f / "sweep.csv")) for f in folders}
@@ -75,8 +89,16 @@ def test_sweep_writes_a_table_and_a_page_in_new_folders(here):
 
 
 def test_solve_finds_and_confirms(here):
-    out = ok(["solve", "baseline", "--lever", "students.transitions.vocational_share=0.28:0.5",
-              "--target", "vocational-students-2025"])
+    out = ok(
+        [
+            "solve",
+            "baseline",
+            "--lever",
+            "students.transitions.vocational_share=0.28:0.5",
+            "--target",
+            "vocational-students-2025",
+        ]
+    )
     assert "confirmed by a run" in out and "→ met" in out
 
 
@@ -104,7 +126,7 @@ BAD_OPTIONS = [
     (["run", "unc.yaml", "--scheduler", "garbage"], "--scheduler"),
     (["run", "unc.yaml", "--scheduler", "tcp://127.0.0.1:99999"], "--scheduler"),
     (["run", "unc.yaml", "--scheduler", "tcp://127.0.0.1:1"], "cannot reach the Dask scheduler"),
-    (["targets", "unc.yaml", "--draws", "3000000"], "GiB"),                 # more memory than the machine has
+    (["targets", "unc.yaml", "--draws", "3000000"], "GiB"),  # more memory than the machine has
     (["targets", "baseline", "--draws", "0"], "--draws"),
     (["compare", "baseline", "no-tegang", "--draws", "0"], "--draws"),
     (["compare", "baseline", "no-tegang", "--years", ","], "--years"),
@@ -123,10 +145,30 @@ BAD_OPTIONS = [
     (["sensitivity", "unc.yaml", "--output", "Enrolment|Primry@2035"], "did you mean"),
     (["sensitivity", "unc.yaml", "--output", "Enrolment|Primary@2035", "--lang", "xx"], "--lang"),
     (["sensitivity", "unc.yaml", "--output", "Enrolment|Primary@2035", "--method", "fast"], "--method"),
-    (["solve", "baseline", "--lever", "students.transitions.vocational_share=0.28:0.5", "--target", "nope"],
-     "no target"),
-    (["solve", "baseline", "--lever", "students.transitions.vocational_share=0.28:0.5",
-      "--target", "vocational-students-2025", "--probability", "1.5"], "--probability"),
+    (
+        [
+            "solve",
+            "baseline",
+            "--lever",
+            "students.transitions.vocational_share=0.28:0.5",
+            "--target",
+            "nope",
+        ],
+        "no target",
+    ),
+    (
+        [
+            "solve",
+            "baseline",
+            "--lever",
+            "students.transitions.vocational_share=0.28:0.5",
+            "--target",
+            "vocational-students-2025",
+            "--probability",
+            "1.5",
+        ],
+        "--probability",
+    ),
     (["backtest", "--draws", "0"], "--draws"),
     (["backtest", "--lang", "xx"], "--lang"),
     (["explain", "baseline", "--variable", "Teachers|Gap", "--from", "1990"], "--from"),
@@ -139,9 +181,11 @@ def test_bad_options_exit_2(here, args, needle):
 
 
 def test_uncertainty_on_a_value_the_model_reads_once_is_found_by_validate(here):
-    (here / "x.yaml").write_text(f"extends: {BASE}\nname: x\nuncertainty:\n"
-                                 "  teachers.hiring.max_hires: {dist: uniform, params: {loc: 0.5, scale: 1}}\n",
-                                 encoding="utf-8")
+    (here / "x.yaml").write_text(
+        f"extends: {BASE}\nname: x\nuncertainty:\n"
+        "  teachers.hiring.max_hires: {dist: uniform, params: {loc: 0.5, scale: 1}}\n",
+        encoding="utf-8",
+    )
     r = runner.invoke(app, ["validate", "x.yaml"])
     assert r.exit_code == 2 and "x.yaml:4: uncertainty.teachers.hiring.max_hires" in r.output, r.output
     assert "cannot vary" in r.output
@@ -152,6 +196,7 @@ def test_a_bug_is_one_line_and_debug_shows_the_traceback(here, monkeypatch):
 
     def boom(*a, **k):
         raise ZeroDivisionError("deliberate")
+
     monkeypatch.setattr(jobs, "validate_job", boom)
     r = runner.invoke(app, ["validate", "baseline"])
     assert r.exit_code == 1 and "internal error: ZeroDivisionError: deliberate" in r.output
@@ -164,12 +209,13 @@ def test_a_bug_is_one_line_and_debug_shows_the_traceback(here, monkeypatch):
 @pytest.fixture()
 def mc_run(here):
     ok(["run", "unc.yaml", "--out", "runs"])
-    folder, = (here / "runs").iterdir()
+    (folder,) = (here / "runs").iterdir()
     return folder
 
 
-@pytest.mark.parametrize("damage", ["truncate-summary", "garbage-parquet", "empty-parquet", "bad-manifest",
-                                    "no-manifest"])
+@pytest.mark.parametrize(
+    "damage", ["truncate-summary", "garbage-parquet", "empty-parquet", "bad-manifest", "no-manifest"]
+)
 def test_export_refuses_a_damaged_run_folder(here, mc_run, damage):
     if damage == "truncate-summary":
         text = (mc_run / "summary.csv").read_text()

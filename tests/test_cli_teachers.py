@@ -1,21 +1,33 @@
 """Bad teacher input through the command line: exit 2, file, line and key named, nothing written."""
+
 import pandas as pd
 import pytest
+from conftest import ROOT, write
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import ROOT, write
 
 runner = CliRunner()
 HEAD = "extends: {base}\nname: x\nteachers:\n"
 
 BAD = {
-    "ratio-zero": ("  demand:\n    staff_ratio:\n      primary: 0\n", "teachers.demand.staff_ratio.primary", 6),
-    "class-size-negative": ("  demand:\n    class_size:\n      junior: {urban: -5, rural: 50}\n",
-                            "teachers.demand.class_size.junior.urban", 6),
+    "ratio-zero": (
+        "  demand:\n    staff_ratio:\n      primary: 0\n",
+        "teachers.demand.staff_ratio.primary",
+        6,
+    ),
+    "class-size-negative": (
+        "  demand:\n    class_size:\n      junior: {urban: -5, rural: 50}\n",
+        "teachers.demand.class_size.junior.urban",
+        6,
+    ),
     "retention-above-1": ("  tegang:\n    retention: 1.3\n", "teachers.tegang.retention", 5),
     "negative-hiring": ("  tegang:\n    hires: {2021: -10}\n", "teachers.tegang.hires", 5),
-    "elasticity-above-2": ("  demand:\n    elasticity:\n      primary: 2.5\n", "teachers.demand.elasticity.primary", 6),
+    "elasticity-above-2": (
+        "  demand:\n    elasticity:\n      primary: 2.5\n",
+        "teachers.demand.elasticity.primary",
+        6,
+    ),
 }
 
 
@@ -39,7 +51,10 @@ def _stock(tmp_path, edit) -> str:
 
 def test_stock_age_outside_18_70(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    write(tmp_path / "x.yaml", _stock(tmp_path, lambda df: df.__setitem__("age", df["age"].where(df.index != 4, 75))))
+    write(
+        tmp_path / "x.yaml",
+        _stock(tmp_path, lambda df: df.__setitem__("age", df["age"].where(df.index != 4, 75))),
+    )
     r = runner.invoke(app, ["run", "x.yaml"])
     assert r.exit_code == 2 and "stock.csv:6:" in r.output and "75" in r.output, r.output
     assert not (tmp_path / "outputs").exists()
@@ -50,6 +65,7 @@ def test_stock_not_summing_to_totals(tmp_path, monkeypatch):
 
     def drop(df):
         df.loc[0, "teachers"] += 100
+
     write(tmp_path / "x.yaml", _stock(tmp_path, drop))
     r = runner.invoke(app, ["run", "x.yaml"])
     assert r.exit_code == 2 and "stock.csv" in r.output and "stock_totals.preschool" in r.output, r.output

@@ -42,7 +42,7 @@ def test_an_http_server_is_not_a_dask_scheduler():
 def test_nothing_listening_is_refused_at_once():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]            # free once closed: nobody listens there
+        port = s.getsockname()[1]  # free once closed: nobody listens there
     with pytest.raises(ExecutorError, match="cannot reach the Dask scheduler"):
         with open_executor(scheduler=f"tcp://127.0.0.1:{port}"):
             pass
@@ -50,6 +50,7 @@ def test_nothing_listening_is_refused_at_once():
 
 def _slow(idx):
     import time
+
     time.sleep(0.5)
     return idx
 
@@ -64,7 +65,7 @@ def test_a_cluster_without_workers_fails_instead_of_hanging(monkeypatch):
     try:
         ex = executors._DaskExecutor(client)
         cluster.scale(0)
-        for _ in range(100):                     # wait until the scheduler has no worker left
+        for _ in range(100):  # wait until the scheduler has no worker left
             if not client.scheduler_info(n_workers=-1)["workers"]:
                 break
             time.sleep(0.1)
@@ -83,6 +84,7 @@ def test_a_user_error_in_a_chunk_is_not_retried():
     def bad(idx):
         calls.append(int(idx[0]))
         raise UserError("bad input")
+
     with pytest.raises(UserError, match="bad input"):
         map_chunks(bad, chunks(4, 2), None)
     assert calls == [0]
@@ -91,6 +93,7 @@ def test_a_user_error_in_a_chunk_is_not_retried():
 def test_a_sink_error_stops_the_run_and_is_not_a_chunk_failure():
     def sink(i, value):
         raise OSError(28, "No space left on device")
+
     with pytest.raises(OSError, match="No space"):
         map_chunks(lambda idx: idx * 2, chunks(6, 2), None, sink=sink)
     assert np.array_equal(chunks(3, 2)[1], [2])

@@ -90,14 +90,19 @@ def test_each_baseline_value_is_written_once(loaded, file_values):
             both.append(f"{key} (schema default {info.get_default(call_default_factory=True)!r})")
         if not written and info.is_required():
             neither.append(key)
-    assert not both, ("written in scenarios/baseline.yaml AND defaulted in the schema; keep the value "
-                      "in one place:\n  " + "\n  ".join(both))
+    assert not both, (
+        "written in scenarios/baseline.yaml AND defaulted in the schema; keep the value "
+        "in one place:\n  " + "\n  ".join(both)
+    )
     assert not neither, "neither written nor defaulted: " + ", ".join(neither)
 
 
 def test_both_allow_list_is_not_stale(loaded, file_values):
-    both = {".".join(map(str, p)) for p, info, w, _ in _leaves(loaded.scenario, file_values)
-            if w and not info.is_required()}
+    both = {
+        ".".join(map(str, p))
+        for p, info, w, _ in _leaves(loaded.scenario, file_values)
+        if w and not info.is_required()
+    }
     stale = sorted(set(BOTH_ALLOWED) - both)
     assert not stale, f"no longer both written and defaulted, remove from BOTH_ALLOWED: {stale}"
 
@@ -116,8 +121,10 @@ def test_resolved_baseline_is_schema_defaults_merged_with_the_file(loaded, file_
             node, got = node.setdefault(k, {}), got[k]
         node[path[-1]] = value
         if got[path[-1]] != value:
-            differ.append(f"{'.'.join(map(str, path))}: resolved {got[path[-1]]!r}, "
-                          f"{'file' if written else 'schema default'} {value!r}")
+            differ.append(
+                f"{'.'.join(map(str, path))}: resolved {got[path[-1]]!r}, "
+                f"{'file' if written else 'schema default'} {value!r}"
+            )
     assert not differ, "\n  ".join(["the resolved baseline is not schema defaults + file:", *differ])
     assert expected == resolved
 
@@ -173,9 +180,11 @@ def _number_defaults() -> dict[str, Any]:
 def test_no_model_numbers_in_the_schema():
     found = _number_defaults()
     bad = {k: v for k, v in found.items() if k not in NUMBER_DEFAULTS_ALLOWED}
-    assert not bad, ("schema defaults that are model numbers; write them (with their source) in "
-                     "scenarios/baseline.yaml and make the field required:\n  "
-                     + "\n  ".join(f"{k} = {v!r}" for k, v in sorted(bad.items())))
+    assert not bad, (
+        "schema defaults that are model numbers; write them (with their source) in "
+        "scenarios/baseline.yaml and make the field required:\n  "
+        + "\n  ".join(f"{k} = {v!r}" for k, v in sorted(bad.items()))
+    )
     stale = sorted(set(NUMBER_DEFAULTS_ALLOWED) - set(found))
     assert not stale, f"no longer a number default, remove from NUMBER_DEFAULTS_ALLOWED: {stale}"
 

@@ -1,4 +1,5 @@
 """Drivers decomposition, the reconstructed cohort and the back-test command."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -28,7 +29,9 @@ def test_reconstructed_cohort_by_hand():
     assert np.isclose(rc["years_per_graduate"], 2.6563, atol=1e-4)
     assert np.isclose(rc["coefficient_of_efficiency"], 0.7529, atol=1e-4)
     # one repetition allowed: a grade-1 entrant stays 1 + 0.1 years, moves up with 0.8 × 1.1
-    capped = reconstructed_cohort(np.array([0.8, 0.8]), np.array([0.1, 0.1]), np.array([0.1, 0.1]), max_repeats=1)
+    capped = reconstructed_cohort(
+        np.array([0.8, 0.8]), np.array([0.1, 0.1]), np.array([0.1, 0.1]), max_repeats=1
+    )
     assert np.isclose(capped["survival"][1], 0.88)
     # no repetition or dropout: everyone graduates in n years, efficiency 1
     perfect = reconstructed_cohort(np.ones(6), np.zeros(6), np.zeros(6))
@@ -47,11 +50,19 @@ def base():
     return p.scenario, p.tables, (lambda s: simulate(s, p.tables).results)
 
 
-@pytest.mark.parametrize("variable, y1, y2", [
-    ("Teachers|Gap", 2020, 2025), ("Teachers|Gap|Primary", 2020, 2035), ("Teachers|Gap|Preschool", 2022, 2030),
-    ("Enrolment|Primary", 2020, 2035), ("GER|Upper secondary", 2021, 2030),
-    ("Mean years of schooling|Working age", 2020, 2035), ("Spending|Total", 2020, 2030), ("Budget|Gap", 2020, 2025),
-])
+@pytest.mark.parametrize(
+    "variable, y1, y2",
+    [
+        ("Teachers|Gap", 2020, 2025),
+        ("Teachers|Gap|Primary", 2020, 2035),
+        ("Teachers|Gap|Preschool", 2022, 2030),
+        ("Enrolment|Primary", 2020, 2035),
+        ("GER|Upper secondary", 2021, 2030),
+        ("Mean years of schooling|Working age", 2020, 2035),
+        ("Spending|Total", 2020, 2030),
+        ("Budget|Gap", 2020, 2025),
+    ],
+)
 def test_parts_sum_exactly_between_years(base, variable, y1, y2):
     s, tables, run = base
     df = between_years(s, tables, variable, y1, y2, run)
@@ -64,7 +75,7 @@ def test_gap_parts_have_the_right_signs(base):
     s, tables, run = base
     df = between_years(s, tables, "Teachers|Gap", 2020, 2030, run).set_index("part")["value"]
     assert df["retirements"] < 0 and df["attrition"] < 0 and df["regular hires"] >= 0
-    assert df["tegang hires"] == pytest.approx(150 * 10)      # 150 a year, 2021-2030
+    assert df["tegang hires"] == pytest.approx(150 * 10)  # 150 a year, 2021-2030
 
 
 def test_parts_sum_exactly_between_scenarios(base):
@@ -75,25 +86,50 @@ def test_parts_sum_exactly_between_scenarios(base):
     low = prepare("low-births").scenario
     df = between_scenarios(s, low, tables, "Enrolment|Primary", 2035, run)
     total = run(low)["Enrolment|Primary"][0, -1] - run(s)["Enrolment|Primary"][0, -1]
-    assert np.isclose(df["value"].sum(), total) and df.set_index("part").loc["births", "value"] == pytest.approx(total)
+    assert np.isclose(df["value"].sum(), total) and df.set_index("part").loc[
+        "births", "value"
+    ] == pytest.approx(total)
 
 
 def test_explain_and_cohort_commands(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    r = runner.invoke(app, ["explain", "baseline", "--variable", "Teachers|Gap", "--from", "2020", "--to", "2025"])
+    r = runner.invoke(
+        app, ["explain", "baseline", "--variable", "Teachers|Gap", "--from", "2020", "--to", "2025"]
+    )
     assert r.exit_code == 0 and "退休" in r.output and "sum" in r.output, r.output
-    r = runner.invoke(app, ["explain", "tegang-300", "--variable", "Teachers|Gap", "--against", "baseline", "--year", "2025"])
+    r = runner.invoke(
+        app,
+        ["explain", "tegang-300", "--variable", "Teachers|Gap", "--against", "baseline", "--year", "2025"],
+    )
     assert r.exit_code == 0 and "特岗" in r.output, r.output
     r = runner.invoke(app, ["explain", "baseline", "--cohort"])
     assert r.exit_code == 0 and "primary" in r.output and "efficiency" in r.output, r.output
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["explain", "baseline", "--variable", "Teachers|Gap", "--from", "2010", "--to", "2025"], "outside the horizon"),
-    (["explain", "baseline", "--variable", "Teachers|Gapp"], "does not produce"),
-    (["explain", "baseline", "--variable", "Teachers|Gap|Primary|Rural", "--from", "2020", "--to", "2025"], "by level"),
-    (["backtest", "--base", "2017"], "no back-test data for base year 2017"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (
+            ["explain", "baseline", "--variable", "Teachers|Gap", "--from", "2010", "--to", "2025"],
+            "outside the horizon",
+        ),
+        (["explain", "baseline", "--variable", "Teachers|Gapp"], "does not produce"),
+        (
+            [
+                "explain",
+                "baseline",
+                "--variable",
+                "Teachers|Gap|Primary|Rural",
+                "--from",
+                "2020",
+                "--to",
+                "2025",
+            ],
+            "by level",
+        ),
+        (["backtest", "--base", "2017"], "no back-test data for base year 2017"),
+    ],
+)
 def test_explain_and_backtest_bad_input(tmp_path, monkeypatch, args, needle):
     monkeypatch.chdir(tmp_path)
     r = runner.invoke(app, args)
@@ -105,12 +141,12 @@ def test_backtest_command(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     r = runner.invoke(app, ["backtest", "--out", "bt"])
     assert r.exit_code == 0, r.output
-    folder, = (tmp_path / "bt").iterdir()             # --out is the parent of a new folder
+    (folder,) = (tmp_path / "bt").iterdir()  # --out is the parent of a new folder
     table = pd.read_csv(folder / "backtest.csv")
     assert set(table["base"]) == {2015, 2020} and set(table["lead"]) == {5, 3}
     summary = pd.read_csv(folder / "summary.csv").set_index("lead")
     assert summary.loc[5, "MAPE"] == pytest.approx(table[table.lead == 5]["ape"].mean())
     r = runner.invoke(app, ["backtest", "--base", "2015", "--draws", "40", "--out", "bt"])
     assert r.exit_code == 0
-    second, = set((tmp_path / "bt").iterdir()) - {folder}   # never over the first
+    (second,) = set((tmp_path / "bt").iterdir()) - {folder}  # never over the first
     assert "inside 90 %" in pd.read_csv(second / "summary.csv").columns

@@ -25,13 +25,25 @@ uncertainty:
 
 
 def edusim(args, cwd, **kw):
-    return subprocess.Popen(EDUSIM + args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}, **kw)
+    return subprocess.Popen(
+        EDUSIM + args,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        **kw,
+    )
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("args", [["run", "baseline", "--out", "o"],
-                                  ["sweep", "baseline", "--lever", "teachers.tegang.hires=0:300:300", "--out", "o"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "baseline", "--out", "o"],
+        ["sweep", "baseline", "--lever", "teachers.tegang.hires=0:300:300", "--out", "o"],
+    ],
+)
 def test_two_runs_started_together_both_finish_in_distinct_folders(tmp_path, args):
     procs = [edusim(args, tmp_path) for _ in range(3)]
     outs = [p.communicate(timeout=120) for p in procs]

@@ -5,13 +5,12 @@ only when numbers change on purpose."""
 
 import numpy as np
 import pytest
+from golden.make import HERE, cases
 from ruamel.yaml import YAML
 
-from golden.make import HERE, cases
 from sim.core.paths import scenario_dir
 from sim.run.simulate import simulate_scenario
 from sim.schema.load import load
-
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +38,7 @@ def test_resolved_scenarios_unchanged(name):
 
 def _dump(data) -> str:
     import io
+
     buf = io.StringIO()
     YAML(typ="safe", pure=True).dump(data, buf)
     return buf.getvalue()

@@ -1,18 +1,18 @@
 """The report: chart builders without a browser, escaping, offline page; then a real browser."""
+
 import os
-from importlib.metadata import version
 import re
 import shutil
 import subprocess
-from pathlib import Path
+from importlib.metadata import version
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT, write
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import ROOT, write
 from sim.analysis.reporting import from_run
 from sim.report import figures as F
 from sim.report.page import build_page, charts
@@ -29,15 +29,22 @@ def runs():
 def test_every_chart_builds_with_data_and_units(runs):
     figs = charts([from_run(r) for r in runs], "zh")
     titles = [t for t, _ in figs]
-    assert {"目标达成情况", "各级教育在校生", "目标指标走势（✕ 为目标值）", "出生人口与学龄人口",
-            "教师需求、供给与余缺", "特岗教师", "学生流向"} <= set(titles)
+    assert {
+        "目标达成情况",
+        "各级教育在校生",
+        "目标指标走势（✕ 为目标值）",
+        "出生人口与学龄人口",
+        "教师需求、供给与余缺",
+        "特岗教师",
+        "学生流向",
+    } <= set(titles)
     units = {"人", "比例", "年", "人/年", "元", "元/年", "生/师", "1=达成, 0=未达成"}
     for title, fig in figs:
         assert len(fig.data) > 0, title
         if title in ("目标达成情况", "学生流向"):
             continue
         panels = [a.text for a in fig.layout.annotations]
-        if panels:   # small multiples: every panel title ends with its unit
+        if panels:  # small multiples: every panel title ends with its unit
             assert all(re.search(r"\((.+)\)$", p).group(1) in units for p in panels), (title, panels)
         else:
             assert fig.layout.yaxis.title.text in units, (title, fig.layout.yaxis.title.text)
@@ -54,27 +61,37 @@ def test_scorecard_colours_met_and_missed(runs):
 def test_sankey_flows_add_up(runs):
     fig = F.sankey(runs[0].frame(), "baseline", 2025, "zh", "s")
     link = fig.data[0].link
-    junior = sum(v for s, v in zip(link.source, link.value) if s == 1)
+    junior = sum(v for s, v in zip(link.source, link.value, strict=True) if s == 1)
     assert np.isclose(junior, runs[0].value("Graduates|Junior", 2025))
 
 
 def test_fan_chart_bands_with_draws():
-    df = pd.DataFrame({"scenario": "a", "draw": np.repeat(np.arange(20), 3), "year": np.tile([2020, 2021, 2022], 20),
-                       "variable": "Enrolment|Primary", "value": np.random.default_rng(0).normal(100, 10, 60)})
+    df = pd.DataFrame(
+        {
+            "scenario": "a",
+            "draw": np.repeat(np.arange(20), 3),
+            "year": np.tile([2020, 2021, 2022], 20),
+            "variable": "Enrolment|Primary",
+            "value": np.random.default_rng(0).normal(100, 10, 60),
+        }
+    )
     fig = F.lines(df, ["Enrolment|Primary"], "zh", "x")
-    assert sum(1 for t in fig.data if t.fill == "tonexty") == 2   # 50 % and 90 % bands
+    assert sum(1 for t in fig.data if t.fill == "tonexty") == 2  # 50 % and 90 % bands
 
 
 def test_titles_are_escaped_and_page_is_offline(tmp_path, monkeypatch, runs):
     monkeypatch.chdir(tmp_path)
-    write(tmp_path / "evil.yaml", f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: evil\n"
-          "title: {zh: '<script>alert(1)</script>', en: '<b>x</b>'}\n")
+    write(
+        tmp_path / "evil.yaml",
+        f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: evil\n"
+        "title: {zh: '<script>alert(1)</script>', en: '<b>x</b>'}\n",
+    )
     r = runner.invoke(app, ["report", "evil.yaml", "--out", "r.html"])
     assert r.exit_code == 0, r.output
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?:", page)   # nothing fetched from the network
-    assert version("edusim") in page and "baseline.yaml" in page      # version and the files' hashes
+    assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?:", page)  # nothing fetched from the network
+    assert version("edusim") in page and "baseline.yaml" in page  # version and the files' hashes
     assert len(page.encode()) < 8e6
 
 
@@ -112,10 +129,23 @@ def test_report_in_a_real_browser(tmp_path, runs):
         pytest.skip("chromium is not installed")
     page = tmp_path / "report.html"
     page.write_text(build_page([from_run(r) for r in runs], "zh", "test"), encoding="utf-8")
-    flags = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--virtual-time-budget=20000"]
-    dom = subprocess.run(flags + [f"--user-data-dir={tmp_path / 'u1'}", "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=120).stdout
+    flags = [
+        exe,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--virtual-time-budget=20000",
+    ]
+    dom = subprocess.run(
+        flags + [f"--user-data-dir={tmp_path / 'u1'}", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
     errors = re.search(r'<pre id="js-errors">(.*?)</pre>', dom, re.S)
     assert errors is not None and errors.group(1) == "[]", errors.group(1) if errors else dom[-2000:]
     n_charts = len(re.findall(r'<div id="chart-\d+"', dom))
@@ -123,10 +153,21 @@ def test_report_in_a_real_browser(tmp_path, runs):
     blocks = re.split(r'<div id="chart-\d+"', dom)[1:]
     assert n_charts >= 8 and len(blocks) == n_charts
     for b in blocks:
-        assert 'class="main-svg"' in b and ('class="trace' in b or 'class="sankey"' in b or "heatmaplayer" in b or 'class="hm"' in b)
+        assert 'class="main-svg"' in b and (
+            'class="trace' in b or 'class="sankey"' in b or "heatmaplayer" in b or 'class="hm"' in b
+        )
     shot = tmp_path / "report-screenshot.png"
-    subprocess.run(flags + [f"--user-data-dir={tmp_path / 'u2'}", "--window-size=1280,3000",
-                            f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
+    subprocess.run(
+        flags
+        + [
+            f"--user-data-dir={tmp_path / 'u2'}",
+            "--window-size=1280,3000",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+    )
     assert shot.is_file() and shot.stat().st_size > 10_000
 
 
@@ -135,14 +176,15 @@ def test_waterfalls_and_cohort_table_build(runs):
     from sim.analysis.explain import for_report
     from sim.report.page import cohort_html, explain_figures
     from sim.run.simulate import prepare, simulate
+
     p = prepare("baseline")
     loaded, tables = p.loaded, p.tables
     dec = for_report(loaded.scenario, tables, lambda s: simulate(s, tables).results)
     figs = explain_figures(dec, "zh")
     assert len(figs) == 3
-    for (name, parts, start, end), (_, fig) in zip(dec, figs):
+    for (_name, parts, start, end), (_, fig) in zip(dec, figs, strict=True):
         wf = fig.data[0]
         assert list(wf.measure) == ["absolute"] + ["relative"] * len(parts) + ["total"]
-        assert np.isclose(start + sum(wf.y[1:-1]), end)        # the bars land on the end value
+        assert np.isclose(start + sum(wf.y[1:-1]), end)  # the bars land on the end value
     html = cohort_html(cohort_table(loaded.scenario), "en")
     assert "Reconstructed cohort" in html and "coefficient of efficiency" in html

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sim.core.series import Series, SeriesError, parse_number
 
@@ -29,7 +30,9 @@ def test_points_then_growth():
     assert np.allclose(s.evaluate(np.arange(2020, 2024)), [10, 20, 30, 45])
 
 
-@pytest.mark.parametrize("bad", [{}, {"source": "x"}, [1, 2], {"2020x": 1}, {2020: "abc"}, True, {"start": 1, 2020: 2}])
+@pytest.mark.parametrize(
+    "bad", [{}, {"source": "x"}, [1, 2], {"2020x": 1}, {2020: "abc"}, True, {"start": 1, 2020: 2}]
+)
 def test_bad_series_raise(bad):
     with pytest.raises(SeriesError):
         Series.parse(bad)

@@ -1,13 +1,14 @@
 """Monte Carlo, executors, sensitivity, sweeps and goal-seeking."""
+
 import time
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT, write
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import ROOT, write
 from sim.analysis.sensitivity import analyse, model_output
 from sim.analysis.sweep import LeverError, parse_lever, run_point, solve
 from sim.run.executors import chunks, map_chunks, open_executor
@@ -42,7 +43,7 @@ def same(a, b):
 def test_draws_vary_and_are_reproducible(unc):
     s, tables = unc
     a, _ = simulate_draws(s, tables, 64, chunk_size=64)
-    b, _ = simulate_draws(s, tables, 64, chunk_size=7)      # other chunking, same numbers
+    b, _ = simulate_draws(s, tables, 64, chunk_size=7)  # other chunking, same numbers
     assert same(a, b)
     births = a["Population|Births"][:, -1]
     assert births.std() > 0 and len(np.unique(births)) == 64
@@ -77,9 +78,9 @@ def test_failed_chunk_is_retried_then_reported():
         k = int(idx[0])
         calls[k] = calls.get(k, 0) + 1
         if k == 2 and calls[k] == 1:
-            raise RuntimeError("transient")          # fails once, then works
+            raise RuntimeError("transient")  # fails once, then works
         if k == 4:
-            raise RuntimeError("always")             # fails twice: reported
+            raise RuntimeError("always")  # fails twice: reported
         return idx * 10
 
     out, failed = map_chunks(flaky, chunks(6, 2), executor=None)
@@ -103,7 +104,10 @@ def _fail_on_three(idx):
 
 def test_sobol_recovers_ishigami():
     from SALib.test_functions import Ishigami
-    res = analyse("sobol", ["x1", "x2", "x3"], lambda u: Ishigami.evaluate(-np.pi + 2 * np.pi * u), n=2048, seed=3)
+
+    res = analyse(
+        "sobol", ["x1", "x2", "x3"], lambda u: Ishigami.evaluate(-np.pi + 2 * np.pi * u), n=2048, seed=3
+    )
     # analytic values: S1 = 0.314, 0.442, 0; ST = 0.558, 0.442, 0.244
     assert np.allclose(res["S1"], [0.314, 0.442, 0.0], atol=0.05)
     assert np.allclose(res["ST"], [0.558, 0.442, 0.244], atol=0.05)
@@ -167,10 +171,19 @@ def test_lever_parsing():
 
 
 BAD = {
-    "unknown-dist": ("  population.births: {dist: gauss, params: {loc: 1, scale: 0.1}}\n", "no distribution 'gauss'"),
+    "unknown-dist": (
+        "  population.births: {dist: gauss, params: {loc: 1, scale: 0.1}}\n",
+        "no distribution 'gauss'",
+    ),
     "bad-params": ("  population.births: {dist: beta, params: {a: -1, b: 2}}\n", "outside its support"),
-    "no-leaf": ("  population.birth: {dist: norm, params: {loc: 1, scale: 0.1}}\n", "did you mean 'population.births'"),
-    "not-numeric": ("  population.base: {dist: norm, params: {loc: 1, scale: 0.1}}\n", "not a number or a series"),
+    "no-leaf": (
+        "  population.birth: {dist: norm, params: {loc: 1, scale: 0.1}}\n",
+        "did you mean 'population.births'",
+    ),
+    "not-numeric": (
+        "  population.base: {dist: norm, params: {loc: 1, scale: 0.1}}\n",
+        "not a number or a series",
+    ),
 }
 
 
@@ -220,4 +233,9 @@ def test_monte_carlo_run_folder(tmp_path, monkeypatch):
     targets = pd.read_csv(folder / "targets.csv")
     assert targets["probability"].between(0, 1).all()
     inputs = pd.read_parquet(folder / "inputs.parquet")
-    assert list(inputs.columns) == ["draw", "population.births", "population.net_migration", "teachers.tegang.retention"]
+    assert list(inputs.columns) == [
+        "draw",
+        "population.births",
+        "population.net_migration",
+        "teachers.tegang.retention",
+    ]

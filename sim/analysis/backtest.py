@@ -27,8 +27,11 @@ from ..core.paths import data_dir, scenario_dir
 
 def base_years() -> dict[int, str]:
     """Base year → scenario for every back-test the data allow (and the baseline)."""
-    out = {int(p.stem.split("-")[1]): p.stem for p in scenario_dir().glob("backtest-*.yaml")
-           if p.stem.split("-")[1].isdigit()}
+    out = {
+        int(p.stem.split("-")[1]): p.stem
+        for p in scenario_dir().glob("backtest-*.yaml")
+        if p.stem.split("-")[1].isdigit()
+    }
     out.setdefault(2020, "baseline")
     return dict(sorted(out.items()))
 
@@ -47,11 +50,21 @@ def compare(base: int, results: dict[str, np.ndarray], years: np.ndarray, obs: p
         med = float(np.median(x))
         q = np.quantile(x, [0.05, 0.25, 0.75, 0.95])
         many = x.size > 1
-        rows.append({"base": base, "year": int(o["year"]), "lead": int(o["year"]) - base, "variable": o["variable"],
-                     "observed": float(o["value"]), "model": med, "error": med - float(o["value"]),
-                     "ape": abs(med - float(o["value"])) / abs(float(o["value"])),
-                     "in50": bool(q[1] <= o["value"] <= q[2]) if many else None,
-                     "in90": bool(q[0] <= o["value"] <= q[3]) if many else None, "source": o["source"]})
+        rows.append(
+            {
+                "base": base,
+                "year": int(o["year"]),
+                "lead": int(o["year"]) - base,
+                "variable": o["variable"],
+                "observed": float(o["value"]),
+                "model": med,
+                "error": med - float(o["value"]),
+                "ape": abs(med - float(o["value"])) / abs(float(o["value"])),
+                "in50": bool(q[1] <= o["value"] <= q[2]) if many else None,
+                "in90": bool(q[0] <= o["value"] <= q[3]) if many else None,
+                "source": o["source"],
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -9,13 +9,19 @@ import numpy as np
 import pandas as pd
 
 from ..core.context import StageContext
-from ..core.levels import FIRST, FLOW_LEVELS as LEVELS, LAST
+from ..core.levels import FIRST, LAST
+from ..core.levels import FLOW_LEVELS as LEVELS
 from ..stages.population import AGES
 from ..stages.students import student_params
 
 
-def reconstructed_cohort(promotion: np.ndarray, repetition: np.ndarray, dropout: np.ndarray,
-                         cohort: float = 1000.0, max_repeats: int | None = None) -> dict[str, np.ndarray]:
+def reconstructed_cohort(
+    promotion: np.ndarray,
+    repetition: np.ndarray,
+    dropout: np.ndarray,
+    cohort: float = 1000.0,
+    max_repeats: int | None = None,
+) -> dict[str, np.ndarray]:
     """UNESCO UIS reconstructed cohort for one level, from per-grade flow rates.
 
     Rates are arrays (..., n_grades) with promotion + repetition + dropout = 1; repeaters meet
@@ -44,8 +50,13 @@ def reconstructed_cohort(promotion: np.ndarray, repetition: np.ndarray, dropout:
     total = pupil_years.sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_grad = total / graduates
-    return {"survival": survival, "pupil_years": pupil_years, "graduates": graduates,
-            "years_per_graduate": per_grad, "coefficient_of_efficiency": graduates * n / total}
+    return {
+        "survival": survival,
+        "pupil_years": pupil_years,
+        "graduates": graduates,
+        "years_per_graduate": per_grad,
+        "coefficient_of_efficiency": graduates * n / total,
+    }
 
 
 def cohort_table(scenario, year: int | None = None) -> pd.DataFrame:
@@ -63,9 +74,14 @@ def cohort_table(scenario, year: int | None = None) -> pd.DataFrame:
         sl = slice(FIRST[k], LAST[k] + 1)
         rep, drop = p.repetition[0, t, sl], p.dropout[0, t, sl]
         rc = reconstructed_cohort(1 - rep - drop, rep, drop)
-        rows.append({"level": lv.name, "grades": lv.grades,
-                     "survival to last grade": float(rc["survival"][-1]),
-                     "graduates per 1,000": float(rc["graduates"]),
-                     "years per graduate": float(rc["years_per_graduate"]),
-                     "coefficient of efficiency": float(rc["coefficient_of_efficiency"])})
+        rows.append(
+            {
+                "level": lv.name,
+                "grades": lv.grades,
+                "survival to last grade": float(rc["survival"][-1]),
+                "graduates per 1,000": float(rc["graduates"]),
+                "years per graduate": float(rc["years_per_graduate"]),
+                "coefficient of efficiency": float(rc["coefficient_of_efficiency"]),
+            }
+        )
     return pd.DataFrame(rows)

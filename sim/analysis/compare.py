@@ -46,5 +46,7 @@ def comparison_table(runs, variables: list[str], years: list[int]) -> pd.DataFra
 def write_comparison(df: pd.DataFrame, out: Path) -> list[Path]:
     """FILE.csv and FILE.xlsx (for planners), each written whole or not at all."""
     out = Path(out)
-    return [write_file(lambda p: df.to_csv(p, index=False), out.with_suffix(".csv")),
-            write_file(lambda p: df.to_excel(p, index=False, sheet_name="compare"), out.with_suffix(".xlsx"))]
+    return [
+        write_file(lambda p: df.to_csv(p, index=False), out.with_suffix(".csv")),
+        write_file(lambda p: df.to_excel(p, index=False, sheet_name="compare"), out.with_suffix(".xlsx")),
+    ]

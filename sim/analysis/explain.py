@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -37,23 +37,45 @@ from pydantic import BaseModel
 from ..core.levels import LABEL, MONEY_LEVELS, TEACHER_LEVELS
 from ..core.series import Series
 
-GROUPS_STUDENTS = {"births": ["population.births"], "migration": ["population.net_migration"],
-                   "flow rates": ["students"]}
-GROUPS_MONEY = {"enrolment": ["population", "students"],
-                "pay": ["finance.pay", "finance.civil_servant_pay", "finance.tegang"],
-                "per-student spending": ["finance.per_student"], "projects": ["finance.projects"]}
+GROUPS_STUDENTS = {
+    "births": ["population.births"],
+    "migration": ["population.net_migration"],
+    "flow rates": ["students"],
+}
+GROUPS_MONEY = {
+    "enrolment": ["population", "students"],
+    "pay": ["finance.pay", "finance.civil_servant_pay", "finance.tegang"],
+    "per-student spending": ["finance.per_student"],
+    "projects": ["finance.projects"],
+}
 PART_LABELS = {
-    "zh": {"births": "出生", "migration": "迁移", "flow rates": "升学/辍学等流动率", "momentum": "人口结构惯性及其他",
-           "enrolment": "在校生", "pay": "工资、补贴、特岗与培训", "tegang hires and retention": "特岗招聘与留任", "per-student spending": "生均经费", "projects": "项目",
-           "other differences": "其他差异", "demand": "需求变化", "retirements": "退休", "attrition": "流失",
-           "tegang hires": "特岗招聘", "tegang not retained": "特岗期满未留任", "regular hires": "常规招聘（含公费师范生）"},
+    "zh": {
+        "births": "出生",
+        "migration": "迁移",
+        "flow rates": "升学/辍学等流动率",
+        "momentum": "人口结构惯性及其他",
+        "enrolment": "在校生",
+        "pay": "工资、补贴、特岗与培训",
+        "tegang hires and retention": "特岗招聘与留任",
+        "per-student spending": "生均经费",
+        "projects": "项目",
+        "other differences": "其他差异",
+        "demand": "需求变化",
+        "retirements": "退休",
+        "attrition": "流失",
+        "tegang hires": "特岗招聘",
+        "tegang not retained": "特岗期满未留任",
+        "regular hires": "常规招聘（含公费师范生）",
+    },
 }
 
 
 def shapley(groups: list[str], value: Callable[[frozenset], float]) -> dict[str, float]:
     """Shapley value of each group for a set function ``value`` (called once per subset)."""
     n = len(groups)
-    cache = {frozenset(s): value(frozenset(s)) for r in range(n + 1) for s in itertools.combinations(groups, r)}
+    cache = {
+        frozenset(s): value(frozenset(s)) for r in range(n + 1) for s in itertools.combinations(groups, r)
+    }
     out = {}
     for g in groups:
         total = 0.0
@@ -93,7 +115,9 @@ def freeze(node, years: np.ndarray, year: int):
     if isinstance(node, dict):
         return {k: freeze(v, years, year) for k, v in node.items()}
     if isinstance(node, BaseModel):
-        return node.model_copy(update={k: freeze(getattr(node, k), years, year) for k in type(node).model_fields})
+        return node.model_copy(
+            update={k: freeze(getattr(node, k), years, year) for k in type(node).model_fields}
+        )
     return node
 
 
@@ -117,7 +141,7 @@ def between_years(scenario, tables, variable: str, y1: int, y2: int, run) -> pd.
     i1, i2 = int(np.searchsorted(years, y1)), int(np.searchsorted(years, y2))
     if variable.startswith("Teachers|Gap"):
         res = run(scenario)
-        return _gap_parts(res, variable, lambda arr: arr[0, i1:i2 + 1], years[i1:i2 + 1])
+        return _gap_parts(res, variable, lambda arr: arr[0, i1 : i2 + 1], years[i1 : i2 + 1])
     if variable == "Spending|Total":
         res = run(scenario)
         return _money_parts({k: v[0, i1] for k, v in res.items()}, {k: v[0, i2] for k, v in res.items()})
@@ -143,15 +167,18 @@ def between_scenarios(a, b, tables, variable: str, year: int, run) -> pd.DataFra
     t = int(np.searchsorted(a.years, year))
     if variable.startswith("Teachers|Gap"):
         ra, rb = run(a), run(b)
-        pa = _gap_parts(ra, variable, lambda arr: arr[0, :t + 1], a.years[:t + 1])
-        pb = _gap_parts(rb, variable, lambda arr: arr[0, :t + 1], b.years[:t + 1])
+        pa = _gap_parts(ra, variable, lambda arr: arr[0, : t + 1], a.years[: t + 1])
+        pb = _gap_parts(rb, variable, lambda arr: arr[0, : t + 1], b.years[: t + 1])
         diff = pb.set_index("part")["value"] - pa.set_index("part")["value"]
         total = float(rb[variable][0, t] - ra[variable][0, t])
         return _table(diff.to_dict(), total, "stock-flow accounting, differenced between scenarios")
     if variable == "Spending|Total":
         ra, rb = run(a), run(b)
         return _money_parts({k: v[0, t] for k, v in ra.items()}, {k: v[0, t] for k, v in rb.items()})
-    groups = {g: [p for p in paths if _present(a, p) and _present(b, p)] for g, paths in groups_for(variable).items()}
+    groups = {
+        g: [p for p in paths if _present(a, p) and _present(b, p)]
+        for g, paths in groups_for(variable).items()
+    }
     groups = {g: p for g, p in groups.items() if p}
 
     def value(s: frozenset) -> float:
@@ -174,26 +201,31 @@ def _gap_parts(res: dict, variable: str, window, years) -> pd.DataFrame:
     levels = [level] if level else [LABEL[lv] for lv in TEACHER_LEVELS]
     area = variable.split("|")[3] if variable.count("|") >= 3 else None
     if area is not None:
-        raise ValueError(f"'{variable}': flows are counted by level, not by area; explain Teachers|Gap|{level} "
-                         f"or compare scenarios")
+        raise ValueError(
+            f"'{variable}': flows are counted by level, not by area; explain Teachers|Gap|{level} "
+            f"or compare scenarios"
+        )
     s = lambda name: sum(window(res[f"Teachers|{name}|{lv}"]) for lv in levels)  # noqa: E731
     demand, supply = s("Demand"), s("Supply")
     ret, att = s("Retirements"), s("Attrition")
     hires = s("Hires|Regular")
-    parts = {"demand": -(demand[-1] - demand[0]), "retirements": -ret[:-1].sum(), "attrition": -att[:-1].sum(),
-             "regular hires": hires[1:].sum()}
+    parts = {
+        "demand": -(demand[-1] - demand[0]),
+        "retirements": -ret[:-1].sum(),
+        "attrition": -att[:-1].sum(),
+        "regular hires": hires[1:].sum(),
+    }
     if level is None:
         parts["tegang hires"] = window(res["Teachers|Tegang|Hires"])[1:].sum()
         parts["tegang not retained"] = -window(res["Teachers|Tegang|Left"])[:-1].sum()
     elif level in ("Primary", "Junior"):
         # 特岗 flows are counted for primary and junior together; this level's share is what the
         # other flows leave of its supply change
-        parts["tegang hires and retention"] = (supply[-1] - supply[0]) - (parts["regular hires"]
-                                                                          + parts["retirements"] + parts["attrition"])
+        parts["tegang hires and retention"] = (supply[-1] - supply[0]) - (
+            parts["regular hires"] + parts["retirements"] + parts["attrition"]
+        )
     total = float(window(res[variable])[-1] - window(res[variable])[0])
     return _table(parts, total, "stock-flow accounting")
-
-
 
 
 def _money_parts(r1: dict, r2: dict) -> pd.DataFrame:
@@ -212,7 +244,9 @@ def _money_parts(r1: dict, r2: dict) -> pd.DataFrame:
     parts["projects"] = r2["Spending|Projects"] - r1["Spending|Projects"]
     total = float(r2["Spending|Total"] - r1["Spending|Total"])
     parts["pay"] = total - levels - parts["projects"]
-    return _table(parts, total, "accounting: per-pupil × pupils by level (midpoint split), projects, pay and programmes")
+    return _table(
+        parts, total, "accounting: per-pupil × pupils by level (midpoint split), projects, pay and programmes"
+    )
 
 
 def _table(parts: dict, total: float, method: str) -> pd.DataFrame:

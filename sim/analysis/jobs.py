@@ -35,18 +35,38 @@ LANGS = ("zh", "en")
 
 # What `run` and `compare` print: the indicators a planner looks at first.
 KEY_INDICATORS = [
-    "Population|Births", "Population|Age 3-5", "Population|Age 15-17",
-    "Enrolment|Preschool", "GER|Preschool", "Enrolment|Primary", "NER|Primary",
-    "Enrolment|Junior", "NER|Junior", "Consolidation rate|Compulsory",
-    "Enrolment|Upper secondary", "GER|Upper secondary", "Enrolment|Secondary vocational",
+    "Population|Births",
+    "Population|Age 3-5",
+    "Population|Age 15-17",
+    "Enrolment|Preschool",
+    "GER|Preschool",
+    "Enrolment|Primary",
+    "NER|Primary",
+    "Enrolment|Junior",
+    "NER|Junior",
+    "Consolidation rate|Compulsory",
+    "Enrolment|Upper secondary",
+    "GER|Upper secondary",
+    "Enrolment|Secondary vocational",
     "Mean years of schooling|Working age",
-    "Teachers|Demand", "Teachers|Supply", "Teachers|Gap",
-    "Teachers|Gap|Primary|Rural", "Teachers|Gap|Junior|Rural",
-    "Teachers|Tegang|Hires", "Teachers|Tegang|In contract",
-    "Teachers|Subject demand|PE", "Teachers|Subject demand|Arts",
-    "Spending|Total", "Budget|Envelope", "Budget|Gap", "Spending|Per student|Primary",
-    "Pay|Teachers|Compulsory", "Pay|Civil servants",
-    "Rule|Spending does not fall", "Rule|Per student does not fall", "Rule|Teacher pay at least civil servants",
+    "Teachers|Demand",
+    "Teachers|Supply",
+    "Teachers|Gap",
+    "Teachers|Gap|Primary|Rural",
+    "Teachers|Gap|Junior|Rural",
+    "Teachers|Tegang|Hires",
+    "Teachers|Tegang|In contract",
+    "Teachers|Subject demand|PE",
+    "Teachers|Subject demand|Arts",
+    "Spending|Total",
+    "Budget|Envelope",
+    "Budget|Gap",
+    "Spending|Per student|Primary",
+    "Pay|Teachers|Compulsory",
+    "Pay|Civil servants",
+    "Rule|Spending does not fall",
+    "Rule|Per student does not fall",
+    "Rule|Teacher pay at least civil servants",
 ]
 
 
@@ -65,8 +85,11 @@ def check_engine(engine: str) -> str:
 def check_variable(variable: str, what: str = "--variable") -> str:
     if not known(variable):
         close = difflib.get_close_matches(variable, names(), n=1)
-        raise UserError(f"the model does not produce {variable!r}", key=what,
-                        hint=f"did you mean {close[0]!r}?" if close else "see sim/core/variables/*.csv")
+        raise UserError(
+            f"the model does not produce {variable!r}",
+            key=what,
+            hint=f"did you mean {close[0]!r}?" if close else "see sim/core/variables/*.csv",
+        )
     return variable
 
 
@@ -82,15 +105,23 @@ def check_year(prep: Prepared, year: int, what: str) -> int:
 class RunOutcome:
     prepared: Prepared
     folder: Path
-    values: dict[str, np.ndarray]          # {variable: (T,)} mean (one draw) or median (many)
+    values: dict[str, np.ndarray]  # {variable: (T,)} mean (one draw) or median (many)
     draws: int
     warnings: list[str] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
 
 
-def run_job(ref: str, out: Path | None = None, draws: int | None = None, seed: int | None = None,
-            engine: str = "aggregate", workers: int | None = None, scheduler: str | None = None,
-            chunk: int = CHUNK, progress: Callable[[int, int], Callable[[int], None]] | None = None) -> RunOutcome:
+def run_job(
+    ref: str,
+    out: Path | None = None,
+    draws: int | None = None,
+    seed: int | None = None,
+    engine: str = "aggregate",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    chunk: int = CHUNK,
+    progress: Callable[[int, int], Callable[[int], None]] | None = None,
+) -> RunOutcome:
     """Load once, run (streaming many draws to disk), write a new run folder."""
     options = {"engine": check_engine(engine)}
     t0 = time.perf_counter()
@@ -102,12 +133,15 @@ def run_job(ref: str, out: Path | None = None, draws: int | None = None, seed: i
         res = run(prep, options)
         res.timings = {"load": loading, **res.timings}
         folder = write_run(res, out, notes)
-        return RunOutcome(prep, folder, {k: v.mean(axis=0) for k, v in res.results.items()}, 1,
-                          notes + res.warnings)
+        return RunOutcome(
+            prep, folder, {k: v.mean(axis=0) for k, v in res.results.items()}, 1, notes + res.warnings
+        )
     check_memory(s.draws, len(s.years), in_memory=False)
     with open_executor(workers, scheduler) as ex:
         advance = progress(s.draws, 0) if progress else None
-        folder, medians, failed = write_monte_carlo(prep, out, options, ex, chunk, on_done=advance, notes=notes)
+        folder, medians, failed = write_monte_carlo(
+            prep, out, options, ex, chunk, on_done=advance, notes=notes
+        )
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     return RunOutcome(prep, folder, medians, s.draws, notes + manifest.get("warnings", []), failed)
 
@@ -161,37 +195,55 @@ def report_job(refs: list[str], out: Path | None = None, lang: str = "zh", draws
     page = make_report(preps, lang)
     stem = "-".join(p.scenario.name for p in preps)[:120]
     if out is None:
-        return new_file(lambda p: p.write_text(page, encoding="utf-8"), Path("outputs") / "reports", stem, ".html")
+        return new_file(
+            lambda p: p.write_text(page, encoding="utf-8"), Path("outputs") / "reports", stem, ".html"
+        )
     return write_text(page, out)
 
 
 # ------------------------------------------------------------------ sensitivity, sweep, solve
-MAX_RUNS = 2_000_000       # model runs one analysis may ask for
+MAX_RUNS = 2_000_000  # model runs one analysis may ask for
 
 
-def sensitivity_job(ref: str, output: str, method: str = "sobol", n: int = 256, out: Path | None = None,
-                    workers: int | None = None, scheduler: str | None = None, lang: str = "zh"):
+def sensitivity_job(
+    ref: str,
+    output: str,
+    method: str = "sobol",
+    n: int = 256,
+    out: Path | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    lang: str = "zh",
+):
     try:
         from .sensitivity import analyse, model_output
     except ImportError:
-        raise UserError("edusim sensitivity needs SALib, an optional part of edusim",
-                        hint="pip install 'edusim[sensitivity]'") from None
+        raise UserError(
+            "edusim sensitivity needs SALib, an optional part of edusim",
+            hint="pip install 'edusim[sensitivity]'",
+        ) from None
     from ..report.figures import tornado
     from ..report.page import render
 
     check_lang(lang)
     variable, _, year = output.rpartition("@")
     if not variable or not year.isdigit():
-        raise UserError(f"--output must be VARIABLE@YEAR, got {output!r}", key="--output",
-                        hint="e.g. --output 'Enrolment|Primary@2035'")
+        raise UserError(
+            f"--output must be VARIABLE@YEAR, got {output!r}",
+            key="--output",
+            hint="e.g. --output 'Enrolment|Primary@2035'",
+        )
     check_variable(variable, "--output")
     if method not in ("sobol", "morris"):
         raise UserError(f"--method must be sobol or morris, got {method!r}", key="--method")
     prep = prepare(ref)
     s = prep.scenario
     if not s.uncertainty:
-        raise UserError("the scenario has no uncertainty: block to analyse", file=prep.loaded.path,
-                        hint="add uncertainty: entries for the inputs to rank")
+        raise UserError(
+            "the scenario has no uncertainty: block to analyse",
+            file=prep.loaded.path,
+            hint="add uncertainty: entries for the inputs to rank",
+        )
     check_year(prep, int(year), "--output year")
     k = len(s.uncertainty)
     runs = n * (2 * k + 2) if method == "sobol" else n * (k + 1)
@@ -202,8 +254,14 @@ def sensitivity_job(ref: str, output: str, method: str = "sobol", n: int = 256, 
         inputs, model = model_output(s, prep.tables, variable, int(year), executor=ex)
         indices = analyse(method, inputs, model, n, seed=s.seed)
     title = f"{s.name}: {variable} @ {year} ({method})"
-    page = render(title, "", [(title, tornado(indices, lang, title))], lang, version("edusim"),
-                  tables_html=indices.to_html(index=False, float_format=lambda v: f"{v:.3f}"))
+    page = render(
+        title,
+        "",
+        [(title, tornado(indices, lang, title))],
+        lang,
+        version("edusim"),
+        tables_html=indices.to_html(index=False, float_format=lambda v: f"{v:.3f}"),
+    )
     with new_folder(out or Path("outputs") / "sensitivity", f"{s.name}-{stamp()}") as job:
         indices.to_csv(job.tmp / "indices.csv", index=False)
         (job.tmp / "report.html").write_text(page, encoding="utf-8")
@@ -227,9 +285,17 @@ def _levers(prep: Prepared, texts: list[str]):
     return out
 
 
-def sweep_job(ref: str, levers: list[str], samples: int | None = None, draws: int | None = None,
-              out: Path | None = None, workers: int | None = None, scheduler: str | None = None,
-              lang: str = "zh", progress=None):
+def sweep_job(
+    ref: str,
+    levers: list[str],
+    samples: int | None = None,
+    draws: int | None = None,
+    out: Path | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    lang: str = "zh",
+    progress=None,
+):
     from ..report.figures import heatmap, probability_lines
     from ..report.page import render
     from .sweep import design, sweep
@@ -240,16 +306,21 @@ def sweep_job(ref: str, levers: list[str], samples: int | None = None, draws: in
     parsed = _levers(prep, levers)
     points = design(parsed, samples, seed=s.seed)
     if len(points) > MAX_POINTS:
-        raise UserError(f"the sweep has {len(points):,} lever points; at most {MAX_POINTS:,}", key="--lever",
-                        hint="use a coarser step, or --samples N for a Latin hypercube")
+        raise UserError(
+            f"the sweep has {len(points):,} lever points; at most {MAX_POINTS:,}",
+            key="--lever",
+            hint="use a coarser step, or --samples N for a Latin hypercube",
+        )
     check_memory(s.draws, len(s.years))
     with open_executor(workers, scheduler) as ex:
         advance = progress(len(points), 0) if progress else None
         table = sweep(s, prep.tables, points, executor=ex, on_point=advance)
     lever_names = [p for p, _ in parsed]
     if len(lever_names) == 2 and not samples:
-        figs = [(t, heatmap(table, lever_names[0], lever_names[1], t, lang, "P(met)"))
-                for t in dict.fromkeys(table["target"])]
+        figs = [
+            (t, heatmap(table, lever_names[0], lever_names[1], t, lang, "P(met)"))
+            for t in dict.fromkeys(table["target"])
+        ]
     else:
         figs = [("P(met)", probability_lines(table, lever_names[0], lang, "P(met)"))]
     page = render(f"{s.name}: sweep", "", figs, lang, version("edusim"))
@@ -266,9 +337,11 @@ def solve_job(ref: str, lever: str, target: str, probability: float | None = Non
         raise UserError(f"--probability must be in (0, 1], got {probability}", key="--probability")
     prep = prepare(ref, draws)
     s = prep.scenario
-    (path, values), = _levers(prep, [lever])
+    ((path, values),) = _levers(prep, [lever])
     if probability is not None and s.draws == 1:
-        raise UserError("--probability needs draws", key="--probability", hint="add --draws N (and an uncertainty: block)")
+        raise UserError(
+            "--probability needs draws", key="--probability", hint="add --draws N (and an uncertainty: block)"
+        )
     try:
         found = solve(s, prep.tables, path, target, min(values), max(values), probability)
     except LeverError as e:
@@ -278,8 +351,9 @@ def solve_job(ref: str, lever: str, target: str, probability: float | None = Non
 
 
 # ------------------------------------------------------------------ backtest, explain, export
-def backtest_job(base: list[int] | None = None, draws: int | None = None, out: Path | None = None,
-                 lang: str = "zh"):
+def backtest_job(
+    base: list[int] | None = None, draws: int | None = None, out: Path | None = None, lang: str = "zh"
+):
     import pandas as pd
 
     from ..report.figures import backtest_chart
@@ -293,9 +367,11 @@ def backtest_job(base: list[int] | None = None, draws: int | None = None, out: P
     wanted = base or list(available)
     missing = [b for b in wanted if b not in available]
     if missing:
-        raise UserError(f"no back-test data for base year {missing[0]}", key="--base",
-                        hint="base years with a scenario and later observations: "
-                             + ", ".join(map(str, available)))
+        raise UserError(
+            f"no back-test data for base year {missing[0]}",
+            key="--base",
+            hint="base years with a scenario and later observations: " + ", ".join(map(str, available)),
+        )
     obs = observed()
     rows = []
     for b in wanted:
@@ -305,10 +381,15 @@ def backtest_job(base: list[int] | None = None, draws: int | None = None, out: P
         rows.append(compare(b, res.results, res.years, obs))
     table = pd.concat(rows, ignore_index=True)
     summ = summary(table)
-    page = render("回测：预测误差" if lang == "zh" else "Back-test: forecast error", "",
-                  [("error", backtest_chart(table, lang))], lang, version("edusim"),
-                  tables_html=summ.to_html(index=False, float_format=lambda v: f"{v:.3f}")
-                  + table.drop(columns=["source"]).to_html(index=False, float_format=lambda v: f"{v:.4g}"))
+    page = render(
+        "回测：预测误差" if lang == "zh" else "Back-test: forecast error",
+        "",
+        [("error", backtest_chart(table, lang))],
+        lang,
+        version("edusim"),
+        tables_html=summ.to_html(index=False, float_format=lambda v: f"{v:.3f}")
+        + table.drop(columns=["source"]).to_html(index=False, float_format=lambda v: f"{v:.4g}"),
+    )
     with new_folder(out or Path("outputs") / "backtest", f"all-{stamp()}") as job:
         table.to_csv(job.tmp / "backtest.csv", index=False)
         summ.to_csv(job.tmp / "summary.csv", index=False)
@@ -325,8 +406,14 @@ def cohort_job(ref: str, year: int | None = None):
     return prep, cohort_table(prep.scenario, year)
 
 
-def explain_job(ref: str, variable: str, year_from: int | None = None, year_to: int | None = None,
-                against: str | None = None, year: int | None = None):
+def explain_job(
+    ref: str,
+    variable: str,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    against: str | None = None,
+    year: int | None = None,
+):
     from ..run.simulate import simulate
     from .explain import between_scenarios, between_years
 
@@ -339,8 +426,11 @@ def explain_job(ref: str, variable: str, year_from: int | None = None, year_to: 
     produced = once(s)
     if variable not in produced:
         close = difflib.get_close_matches(variable, list(produced), n=1)
-        raise UserError(f"this scenario does not produce {variable!r}", key="--variable",
-                        hint=f"did you mean {close[0]!r}?" if close else None)
+        raise UserError(
+            f"this scenario does not produce {variable!r}",
+            key="--variable",
+            hint=f"did you mean {close[0]!r}?" if close else None,
+        )
     first, last = int(s.years[0]), int(s.years[-1])
     try:
         if against is not None:
@@ -348,9 +438,12 @@ def explain_job(ref: str, variable: str, year_from: int | None = None, year_to: 
             y = check_year(prep, year or 2025, "--year")
             for need in ("teachers", "finance"):
                 if getattr(s, need) is not None and getattr(other, need) is None:
-                    raise UserError(f"--against {other.name} has no {need}: section to compare with",
-                                    key="--against")
-            return between_scenarios(other, s, prep.tables, variable, y, once), f"{s.name} − {other.name} in {y}"
+                    raise UserError(
+                        f"--against {other.name} has no {need}: section to compare with", key="--against"
+                    )
+            return between_scenarios(
+                other, s, prep.tables, variable, y, once
+            ), f"{s.name} − {other.name} in {y}"
         y1 = check_year(prep, year_from or first, "--from")
         y2 = check_year(prep, year_to or last, "--to")
         if y2 <= y1:
@@ -374,8 +467,11 @@ def read_run_folder(folder: Path) -> tuple[pd.DataFrame, dict]:
     folder = Path(folder)
     mpath = folder / "manifest.json"
     if not (folder / "results.parquet").is_file() or not mpath.is_file():
-        raise UserError(f"{folder} is not a run folder (no results.parquet and manifest.json)", key="RUN_FOLDER",
-                        hint="give a folder that `edusim run` wrote, under outputs/<name>/")
+        raise UserError(
+            f"{folder} is not a run folder (no results.parquet and manifest.json)",
+            key="RUN_FOLDER",
+            hint="give a folder that `edusim run` wrote, under outputs/<name>/",
+        )
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
         rows = manifest.get("rows", {})
@@ -390,6 +486,7 @@ def read_run_folder(folder: Path) -> tuple[pd.DataFrame, dict]:
             n = len(df) // len(stats)
         else:
             import pyarrow.parquet as pq
+
             df = pq.read_table(folder / "results.parquet").to_pandas()
             expect, what = rows.get("results"), folder / "results.parquet"
             n = len(df)
@@ -398,11 +495,17 @@ def read_run_folder(folder: Path) -> tuple[pd.DataFrame, dict]:
     except UserError:
         raise
     except Exception as e:
-        raise UserError(f"cannot read the run's results: {type(e).__name__}", file=folder,
-                        hint="the folder is damaged or truncated; run the scenario again") from None
+        raise UserError(
+            f"cannot read the run's results: {type(e).__name__}",
+            file=folder,
+            hint="the folder is damaged or truncated; run the scenario again",
+        ) from None
     if expect is None or n != expect:
-        raise UserError(f"{what.name} holds {n} rows but manifest.json says {expect}", file=what,
-                        hint="the file is truncated or was changed; run the scenario again")
+        raise UserError(
+            f"{what.name} holds {n} rows but manifest.json says {expect}",
+            file=what,
+            hint="the file is truncated or was changed; run the scenario again",
+        )
     return df, manifest
 
 

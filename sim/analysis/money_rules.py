@@ -13,14 +13,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core.levels import LABEL, MONEY_LEVELS as LEVELS
+from ..core.levels import LABEL
+from ..core.levels import MONEY_LEVELS as LEVELS
 from ..stages.finance import RULE_PAY, RULE_PER_STUDENT, RULE_TOTAL
+
 
 # ------------------------------------------------------------------ rule breaches
 @dataclass(frozen=True)
 class Breach:
     """One breach of a money rule: ``amount`` is yuan (the fall in total or per-student spending on
     the year before, or the pay shortfall per teacher); ``level`` is None for whole-budget rules."""
+
     rule: str
     year: int
     level: str | None
@@ -40,9 +43,10 @@ def breaches(results: dict[str, np.ndarray], years: np.ndarray, draw: int | None
     def scan(rule: str, level: str | None, flag: np.ndarray, amount: np.ndarray) -> None:
         f = flag if rows is None else flag[rows]
         a = amount if rows is None else amount[rows]
-        for i, t in zip(*np.nonzero(f < 0.5)):
-            found.append(Breach(rule, int(years[t]), level, float(a[i, t]),
-                                int(rows[0] if rows is not None else i)))
+        for i, t in zip(*np.nonzero(f < 0.5), strict=True):
+            found.append(
+                Breach(rule, int(years[t]), level, float(a[i, t]), int(rows[0] if rows is not None else i))
+            )
 
     def fall(x: np.ndarray) -> np.ndarray:
         a = np.zeros_like(x)
@@ -54,10 +58,16 @@ def breaches(results: dict[str, np.ndarray], years: np.ndarray, draw: int | None
     for lv in LEVELS:
         key = f"Rule|Per student does not fall|{LABEL[lv]}"
         if key in results:
-            scan(RULE_PER_STUDENT, LABEL[lv], results[key], fall(results[f"Spending|Per student|{LABEL[lv]}"]))
+            scan(
+                RULE_PER_STUDENT, LABEL[lv], results[key], fall(results[f"Spending|Per student|{LABEL[lv]}"])
+            )
     if "Rule|Teacher pay at least civil servants" in results:
-        scan(RULE_PAY, None, results["Rule|Teacher pay at least civil servants"],
-             results["Pay|Civil servants"] - results["Pay|Teachers|Compulsory"])
+        scan(
+            RULE_PAY,
+            None,
+            results["Rule|Teacher pay at least civil servants"],
+            results["Pay|Civil servants"] - results["Pay|Teachers|Compulsory"],
+        )
     order = {RULE_TOTAL: 0, RULE_PER_STUDENT: 1, RULE_PAY: 2}
     found.sort(key=lambda b: (b.draw, b.year, order[b.rule], b.level or ""))
     return found
@@ -70,7 +80,7 @@ def breach_table(results: dict[str, np.ndarray], years: np.ndarray, draw: int | 
     ['draw', 'year', 'rule', 'level', 'amount']
     """
     rows = breaches(results, years, draw)
-    return pd.DataFrame([(b.draw, b.year, b.rule, b.level, b.amount) for b in rows],
-                        columns=["draw", "year", "rule", "level", "amount"])
-
-
+    return pd.DataFrame(
+        [(b.draw, b.year, b.rule, b.level, b.amount) for b in rows],
+        columns=["draw", "year", "rule", "level", "amount"],
+    )

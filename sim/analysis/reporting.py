@@ -21,9 +21,15 @@ def from_run(res: RunResult) -> ReportInput:
     """A finished run → what the page needs; nothing is recomputed."""
     files = [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in res.loaded.chain]
     s = res.scenario
-    return ReportInput(name=s.name, title=s.title.model_dump(), description=s.description.model_dump(),
-                       results=res.frame(), targets=evaluate(s.targets, res.results, res.years),
-                       files=files, draws=len(res.draw_index))
+    return ReportInput(
+        name=s.name,
+        title=s.title.model_dump(),
+        description=s.description.model_dump(),
+        results=res.frame(),
+        targets=evaluate(s.targets, res.results, res.years),
+        files=files,
+        draws=len(res.draw_index),
+    )
 
 
 def make_report(preps: list[Prepared], lang: str = "zh", options: dict | None = None) -> str:
@@ -36,6 +42,10 @@ def make_report(preps: list[Prepared], lang: str = "zh", options: dict | None = 
         return simulate(sc, first.tables, options=options).results
 
     decompositions = for_report(one, first.tables, once)
-    return build_page([from_run(r) for r in runs], lang=lang, version=version("edusim"),
-                      extra=explain_figures(decompositions, lang, PART_LABELS.get(lang)),
-                      tables_html=cohort_html(cohort_table(one), lang))
+    return build_page(
+        [from_run(r) for r in runs],
+        lang=lang,
+        version=version("edusim"),
+        extra=explain_figures(decompositions, lang, PART_LABELS.get(lang)),
+        tables_html=cohort_html(cohort_table(one), lang),
+    )

@@ -5,14 +5,15 @@ The problem is the scenario's ``uncertainty:`` block. SALib samples each input o
 scipy distribution works; the model runs every sample row as one draw, vectorised.
 
 >>> from SALib.test_functions import Ishigami
->>> res = analyse("sobol", ["x1", "x2", "x3"], lambda u: Ishigami.evaluate(-np.pi + 2 * np.pi * u), n=1024, seed=1)
+>>> ishigami = lambda u: Ishigami.evaluate(-np.pi + 2 * np.pi * u)
+>>> res = analyse("sobol", ["x1", "x2", "x3"], ishigami, n=1024, seed=1)
 >>> [round(v, 1) for v in res["S1"]]
 [0.3, 0.4, 0.0]
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -22,8 +23,14 @@ from ..run.simulate import simulate
 from ..schema.uncertainty import frozen
 
 
-def analyse(method: str, names: list[str], model: Callable[[np.ndarray], np.ndarray], n: int,
-            seed: int = 0, levels: int = 4) -> pd.DataFrame:
+def analyse(
+    method: str,
+    names: list[str],
+    model: Callable[[np.ndarray], np.ndarray],
+    n: int,
+    seed: int = 0,
+    levels: int = 4,
+) -> pd.DataFrame:
     """Indices of ``model`` (rows of quantiles in [0, 1] → outputs) for inputs ``names``.
 
     sobol: first-order (S1) and total (ST) indices with 95 % confidence intervals, from
@@ -38,8 +45,15 @@ def analyse(method: str, names: list[str], model: Callable[[np.ndarray], np.ndar
         u = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
         y = np.asarray(model(u), dtype=float)
         si = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
-        return pd.DataFrame({"input": names, "S1": si["S1"], "S1_conf": si["S1_conf"],
-                             "ST": si["ST"], "ST_conf": si["ST_conf"]})
+        return pd.DataFrame(
+            {
+                "input": names,
+                "S1": si["S1"],
+                "S1_conf": si["S1_conf"],
+                "ST": si["ST"],
+                "ST_conf": si["ST_conf"],
+            }
+        )
     if method == "morris":
         from SALib.analyze import morris
         from SALib.sample import morris as morris_sample
@@ -47,13 +61,27 @@ def analyse(method: str, names: list[str], model: Callable[[np.ndarray], np.ndar
         u = morris_sample.sample(problem, n, num_levels=levels, seed=seed)
         y = np.asarray(model(u), dtype=float)
         si = morris.analyze(problem, u, y, num_levels=levels, seed=seed)
-        return pd.DataFrame({"input": names, "mu_star": si["mu_star"], "mu_star_conf": si["mu_star_conf"],
-                             "mu": si["mu"], "sigma": si["sigma"]})
+        return pd.DataFrame(
+            {
+                "input": names,
+                "mu_star": si["mu_star"],
+                "mu_star_conf": si["mu_star_conf"],
+                "mu": si["mu"],
+                "sigma": si["sigma"],
+            }
+        )
     raise ValueError(f"method must be sobol or morris, got '{method}'")
 
 
-def model_output(scenario, tables: dict, variable: str, year: int, options: dict | None = None,
-                 executor=None, chunk_size: int = 2000) -> tuple[list[str], Callable[[np.ndarray], np.ndarray]]:
+def model_output(
+    scenario,
+    tables: dict,
+    variable: str,
+    year: int,
+    options: dict | None = None,
+    executor=None,
+    chunk_size: int = 2000,
+) -> tuple[list[str], Callable[[np.ndarray], np.ndarray]]:
     """The scenario as a function of its uncertain inputs' quantiles → ``variable`` in ``year``."""
     from functools import partial
 

@@ -30,7 +30,9 @@ def parse_lever(text: str, levers: dict | None = None, max_points: int = 10_000)
     path, _, spec = text.partition("=")
     path = path.strip()
     if not path:
-        raise LeverError(f"lever {text!r} names no path: write PATH=LO:HI[:STEP], e.g. teachers.tegang.hires=0:300:50")
+        raise LeverError(
+            f"lever {text!r} names no path: write PATH=LO:HI[:STEP], e.g. teachers.tegang.hires=0:300:50"
+        )
     if not spec:
         if levers and path in levers:
             return path, [levers[path].min, levers[path].max]
@@ -87,18 +89,35 @@ def run_point(scenario, tables, values: dict[str, float], options=None, executor
 def sweep(scenario, tables, points: pd.DataFrame, options=None, executor=None, on_point=None) -> pd.DataFrame:
     """Probability of meeting each target (and its median margin) at every lever point: a long table."""
     rows = []
-    for i, point in points.iterrows():
+    for _, point in points.iterrows():
         _, tt = run_point(scenario, tables, point.to_dict(), options, executor)
         for _, t in tt.iterrows():
-            rows.append({**point.to_dict(), "target": t["id"], "probability": t["probability"],
-                         "margin": t["margin"], "value": t["value"]})
+            rows.append(
+                {
+                    **point.to_dict(),
+                    "target": t["id"],
+                    "probability": t["probability"],
+                    "margin": t["margin"],
+                    "value": t["value"],
+                }
+            )
         if on_point is not None:
             on_point(1)
     return pd.DataFrame(rows)
 
 
-def solve(scenario, tables, path: str, target_id: str, lo: float, hi: float, probability: float | None = None,
-          options=None, executor=None, scan: int = 9) -> dict:
+def solve(
+    scenario,
+    tables,
+    path: str,
+    target_id: str,
+    lo: float,
+    hi: float,
+    probability: float | None = None,
+    options=None,
+    executor=None,
+    scan: int = 9,
+) -> dict:
     """The smallest (or largest) lever value in [lo, hi] at which the target is met.
 
     The response is the target's margin (one draw) or P(met) − probability (with draws).
@@ -111,9 +130,12 @@ def solve(scenario, tables, path: str, target_id: str, lo: float, hi: float, pro
     ids = [t.id for t in scenario.targets]
     if target_id not in ids:
         import difflib
+
         close = difflib.get_close_matches(target_id, ids, n=1)
-        raise LeverError(f"no target '{target_id}'" + (f"; did you mean '{close[0]}'?" if close else
-                                                       f"; targets: {', '.join(ids)}"))
+        raise LeverError(
+            f"no target '{target_id}'"
+            + (f"; did you mean '{close[0]}'?" if close else f"; targets: {', '.join(ids)}")
+        )
     if lo > hi:
         raise LeverError(f"lever {path}: lower bound {lo:g} > upper bound {hi:g}")
 
@@ -130,16 +152,27 @@ def solve(scenario, tables, path: str, target_id: str, lo: float, hi: float, pro
     tol = 1e-9 * max(1.0, np.abs(ys).max())
     rising, falling = (diffs >= -tol).all(), (diffs <= tol).all()
     if not (rising or falling):
-        raise LeverError(f"the response of '{target_id}' to {path} is not monotone over {lo:g}..{hi:g} "
-                         f"(scanned: {', '.join(f'{x:g}→{y:+.3g}' for x, y in zip(xs, ys))}); narrow the range")
+        raise LeverError(
+            f"the response of '{target_id}' to {path} is not monotone over {lo:g}..{hi:g} "
+            f"(scanned: {', '.join(f'{x:g}→{y:+.3g}' for x, y in zip(xs, ys, strict=True))}); "
+            "narrow the range"
+        )
     met = ys >= 0
     if not met.any():
-        raise LeverError(f"no value of {path} in {lo:g}..{hi:g} meets '{target_id}' "
-                         f"(best: {ys.max():+.3g} at {xs[ys.argmax()]:g})")
+        raise LeverError(
+            f"no value of {path} in {lo:g}..{hi:g} meets '{target_id}' "
+            f"(best: {ys.max():+.3g} at {xs[ys.argmax()]:g})"
+        )
     if met.all():
         x = lo if rising else hi
-        return {"lever": path, "value": x, "target": target_id, "response": float(ys[0] if rising else ys[-1]),
-                "note": "met across the whole range", "direction": "smallest" if rising else "largest"}
+        return {
+            "lever": path,
+            "value": x,
+            "target": target_id,
+            "response": float(ys[0] if rising else ys[-1]),
+            "note": "met across the whole range",
+            "direction": "smallest" if rising else "largest",
+        }
     k = int(np.argmax(met)) if rising else int(len(met) - 1 - np.argmax(met[::-1]))
     a, b = (xs[k - 1], xs[k]) if rising else (xs[k], xs[k + 1])
     xtol = 1e-6 * max(1.0, abs(hi - lo))
@@ -151,5 +184,11 @@ def solve(scenario, tables, path: str, target_id: str, lo: float, hi: float, pro
             break
         x = min(x + 2 * xtol, b) if rising else max(x - 2 * xtol, a)
         xtol *= 4
-    return {"lever": path, "value": float(x), "target": target_id, "response": response(x),
-            "note": "", "direction": "smallest" if rising else "largest"}
+    return {
+        "lever": path,
+        "value": float(x),
+        "target": target_id,
+        "response": response(x),
+        "note": "",
+        "direction": "smallest" if rising else "largest",
+    }

@@ -30,26 +30,36 @@ def evaluate_target(target: Target, results: dict[str, np.ndarray], years: np.nd
     """One target against results {variable: (D, T)} → a row (dict)."""
     if target.indicator not in results:
         raise KeyError(f"target '{target.id}': this run did not compute '{target.indicator}'")
-    series = np.asarray(results[target.indicator], dtype=float)      # (D, T)
+    series = np.asarray(results[target.indicator], dtype=float)  # (D, T)
     y0, y1 = target.years
     cols = (years >= y0) & (years <= y1)
     if not cols.any():
         raise KeyError(f"target '{target.id}': year {target.year} is outside the run's years")
-    m_all = margin(series, target)                                   # (D, T)
-    m = m_all[:, cols].min(axis=1)                                   # worst year in the range, per draw
+    m_all = margin(series, target)  # (D, T)
+    m = m_all[:, cols].min(axis=1)  # worst year in the range, per draw
     worst = np.argmin(m_all[:, cols], axis=1)
     value_at_worst = series[:, cols][np.arange(series.shape[0]), worst]
     med = float(np.median(m))
     yearly_met = np.median(m_all, axis=0) >= 0
     first = int(years[np.argmax(yearly_met)]) if yearly_met.any() else None
-    breaches = [int(y) for y, ok in zip(years[cols], np.median(m_all[:, cols], axis=0) >= 0) if not ok]
+    held = np.median(m_all[:, cols], axis=0) >= 0
+    breaches = [int(y) for y, ok in zip(years[cols], held, strict=True) if not ok]
     scale = abs(target.value) if target.value != 0 else 1.0
     return {
-        "id": target.id, "indicator": target.indicator, "year": str(target.year),
-        "comparison": target.comparison, "target": target.value, "tolerance": target.tolerance,
-        "kind": target.kind, "source": target.source,
-        "value": float(np.median(value_at_worst)), "met": bool(med >= 0), "margin": med,
-        "margin_share": med / scale, "first_year_met": first, "breach_years": breaches,
+        "id": target.id,
+        "indicator": target.indicator,
+        "year": str(target.year),
+        "comparison": target.comparison,
+        "target": target.value,
+        "tolerance": target.tolerance,
+        "kind": target.kind,
+        "source": target.source,
+        "value": float(np.median(value_at_worst)),
+        "met": bool(med >= 0),
+        "margin": med,
+        "margin_share": med / scale,
+        "first_year_met": first,
+        "breach_years": breaches,
         "probability": float((m >= 0).mean()),
     }
 
@@ -57,4 +67,5 @@ def evaluate_target(target: Target, results: dict[str, np.ndarray], years: np.nd
 def evaluate(targets: list[Target], results: dict[str, np.ndarray], years: np.ndarray):
     """Every target → a table, one row each (pandas DataFrame)."""
     import pandas as pd
+
     return pd.DataFrame([evaluate_target(t, results, years) for t in targets])

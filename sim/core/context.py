@@ -24,18 +24,20 @@ T_ = TypeVar("T_")
 @dataclass
 class Population:
     """Population by single year of age 0-100 (the last open-ended)."""
-    persons: np.ndarray          # (D, T, A)
+
+    persons: np.ndarray  # (D, T, A)
     migration_factor: np.ndarray  # (D, T, A): after migration / before, applied to pupils of that age
-    births: np.ndarray           # (D, T)
+    births: np.ndarray  # (D, T)
 
 
 @dataclass
 class StudentFlows:
     """Pupils by grade and lag, graduates and entrants by flow level, preschool children by age."""
-    stock: np.ndarray            # (D, T, G, L)
-    graduates: np.ndarray        # (D, T, K, L): graduates at the end of year t-1, counted in year t
-    entrants: np.ndarray         # (D, T, K): first-grade entrants by level
-    preschool: np.ndarray        # (D, T, 3): enrolled at ages 3, 4, 5
+
+    stock: np.ndarray  # (D, T, G, L)
+    graduates: np.ndarray  # (D, T, K, L): graduates at the end of year t-1, counted in year t
+    entrants: np.ndarray  # (D, T, K): first-grade entrants by level
+    preschool: np.ndarray  # (D, T, 3): enrolled at ages 3, 4, 5
     cohort_migration: np.ndarray  # (D, T, G): migration factor accumulated along each grade's cohort path
 
     @property
@@ -48,27 +50,28 @@ class StudentFlows:
         if level == "preschool":
             return self.preschool.sum(axis=2)
         k = FLOW_INDEX[level]
-        return self.stock[:, :, FIRST[k]:LAST[k] + 1, :].sum(axis=(2, 3))
+        return self.stock[:, :, FIRST[k] : LAST[k] + 1, :].sum(axis=(2, 3))
 
     def official_age_enrolment(self, level: str) -> np.ndarray:
         """Pupils of the level who are of its official ages (for net enrolment rates)."""
         k = FLOW_INDEX[level]
         n = int(LAST[k] - FIRST[k] + 1)
-        block = self.stock[:, :, FIRST[k]:LAST[k] + 1, :]
+        block = self.stock[:, :, FIRST[k] : LAST[k] + 1, :]
         on_age = (np.arange(n)[:, None] + np.arange(N_LAGS)[None, :]) < n
         return (block * on_age).sum(axis=(2, 3))
 
 
 @dataclass
 class Attainment:
-    table: np.ndarray     # (D, T, ages 6-59, categories): persons
-    clipped: np.ndarray   # (D, T): graduates who found nobody left to move up
+    table: np.ndarray  # (D, T, ages 6-59, categories): persons
+    clipped: np.ndarray  # (D, T): graduates who found nobody left to move up
 
 
 @dataclass
 class TeacherSupply:
     """What the money stage needs of the teacher stage, by teacher level (``TEACHER_LEVELS`` order)."""
-    supply: np.ndarray            # (D, T, L): teachers in post
+
+    supply: np.ndarray  # (D, T, L): teachers in post
     tegang_in_contract: np.ndarray  # (D, T)
     township_subsidy: np.ndarray  # (D, T): yuan a month, all rural teachers together
 
@@ -76,18 +79,18 @@ class TeacherSupply:
 # ====================================================================== the context
 @dataclass
 class StageContext:
-    years: np.ndarray                       # (T,) school years, base year first
-    draws: int                              # D, the size of axis 0 of every array
-    seed: int                               # the scenario's root seed
-    draw_index: np.ndarray                  # (D,) global draw numbers (chunks keep their numbers)
-    tables: dict[str, Any] = field(default_factory=dict)      # data file name → pandas.DataFrame
+    years: np.ndarray  # (T,) school years, base year first
+    draws: int  # D, the size of axis 0 of every array
+    seed: int  # the scenario's root seed
+    draw_index: np.ndarray  # (D,) global draw numbers (chunks keep their numbers)
+    tables: dict[str, Any] = field(default_factory=dict)  # data file name → pandas.DataFrame
     results: dict[str, np.ndarray] = field(default_factory=dict)  # variable → (D, T)
-    outputs: dict[type, Any] = field(default_factory=dict)    # typed stage outputs by their class
-    options: dict[str, Any] = field(default_factory=dict)     # run options, e.g. engine="aggregate"
+    outputs: dict[type, Any] = field(default_factory=dict)  # typed stage outputs by their class
+    options: dict[str, Any] = field(default_factory=dict)  # run options, e.g. engine="aggregate"
     # uncertain inputs of this chunk: path → (how, values (D,)); see sim/run/sampling.py
     perturb: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
-    consumed: set = field(default_factory=set)                # paths a stage has read through evaluate()
-    warnings: list[str] = field(default_factory=list)         # corrections made, one line each
+    consumed: set = field(default_factory=set)  # paths a stage has read through evaluate()
+    warnings: list[str] = field(default_factory=list)  # corrections made, one line each
     # ratios a stage declares undefined (NaN) where their denominator is zero, e.g. spending per
     # student of a level with no students; any other non-finite result is an error
     ratios: set = field(default_factory=set)
@@ -142,8 +145,11 @@ class StageContext:
             out = np.broadcast_to(v, (len(v), base.shape[1]))
         if lo is not None or hi is not None:
             clipped = np.clip(out, lo, hi)
-            self.check("Clipped inputs", np.abs(clipped - out),
-                       f"uncertain input {path} drawn outside [{lo}, {hi}]: brought back to the bound")
+            self.check(
+                "Clipped inputs",
+                np.abs(clipped - out),
+                f"uncertain input {path} drawn outside [{lo}, {hi}]: brought back to the bound",
+            )
             out = clipped
         return out
 

@@ -17,8 +17,15 @@ from pathlib import Path
 class UserError(Exception):
     """Input that cannot be used: says which file, line and key (or option), and what to do."""
 
-    def __init__(self, message: str, *, file: str | Path | None = None, line: int | None = None,
-                 key: str | None = None, hint: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        line: int | None = None,
+        key: str | None = None,
+        hint: str | None = None,
+    ):
         self.message, self.file, self.line, self.key, self.hint = message, file, line, key, hint
         super().__init__(str(self))
 
@@ -35,7 +42,7 @@ class UserError(Exception):
             text += f"\n  hint: {self.hint}"
         return text
 
-    def __reduce__(self):   # picklable with its keywords (errors cross process and Dask boundaries)
+    def __reduce__(self):  # picklable with its keywords (errors cross process and Dask boundaries)
         return (_rebuild, (type(self), self.message, self.file, self.line, self.key, self.hint))
 
 

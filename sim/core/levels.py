@@ -27,33 +27,83 @@ import numpy as np
 @dataclass(frozen=True)
 class Level:
     name: str
-    en: str                      # label in result variables: Enrolment|<en>
+    en: str  # label in result variables: Enrolment|<en>
     zh: str
     grades: int
     entry_age: int
-    attained: str | None         # attainment category a graduate reaches (None: no attainment move)
-    before: str | None           # the category a graduate held before
-    next: tuple[str, ...] = ()   # levels a graduate may enter
-    flow: bool = True            # grade-by-grade flows (False: enrolment rates × population)
-    teachers: bool = False       # has a teacher block (demand, supply)
-    money: bool = False          # has a money block (per-student spending, pay)
-    compulsory: bool = False     # inside the nine compulsory years
+    attained: str | None  # attainment category a graduate reaches (None: no attainment move)
+    before: str | None  # the category a graduate held before
+    next: tuple[str, ...] = ()  # levels a graduate may enter
+    flow: bool = True  # grade-by-grade flows (False: enrolment rates × population)
+    teachers: bool = False  # has a teacher block (demand, supply)
+    money: bool = False  # has a money block (per-student spending, pay)
+    compulsory: bool = False  # inside the nine compulsory years
 
 
 LEVELS: tuple[Level, ...] = (
     Level("preschool", "Preschool", "学前教育", 3, 3, None, None, flow=False, teachers=True, money=True),
-    Level("primary", "Primary", "小学", 6, 6, "primary", "none", ("junior",),
-          teachers=True, money=True, compulsory=True),
-    Level("junior", "Junior", "初中", 3, 12, "junior", "primary", ("senior_general", "secondary_vocational"),
-          teachers=True, money=True, compulsory=True),
-    Level("senior_general", "Senior general", "普通高中", 3, 15, "senior", "junior",
-          ("higher_vocational", "undergraduate"), teachers=True, money=True),
-    Level("secondary_vocational", "Secondary vocational", "中等职业教育", 3, 15, "senior", "junior",
-          ("higher_vocational",), teachers=True, money=True),
+    Level(
+        "primary",
+        "Primary",
+        "小学",
+        6,
+        6,
+        "primary",
+        "none",
+        ("junior",),
+        teachers=True,
+        money=True,
+        compulsory=True,
+    ),
+    Level(
+        "junior",
+        "Junior",
+        "初中",
+        3,
+        12,
+        "junior",
+        "primary",
+        ("senior_general", "secondary_vocational"),
+        teachers=True,
+        money=True,
+        compulsory=True,
+    ),
+    Level(
+        "senior_general",
+        "Senior general",
+        "普通高中",
+        3,
+        15,
+        "senior",
+        "junior",
+        ("higher_vocational", "undergraduate"),
+        teachers=True,
+        money=True,
+    ),
+    Level(
+        "secondary_vocational",
+        "Secondary vocational",
+        "中等职业教育",
+        3,
+        15,
+        "senior",
+        "junior",
+        ("higher_vocational",),
+        teachers=True,
+        money=True,
+    ),
     # 专升本 (higher vocational → undergraduate): a flow the schema accepts, 0 in the baseline
     # (its graduates' attainment would be counted twice, scenarios/baseline.yaml)
-    Level("higher_vocational", "Higher vocational", "高职（专科）", 3, 18, "junior_college", "senior",
-          ("undergraduate",)),
+    Level(
+        "higher_vocational",
+        "Higher vocational",
+        "高职（专科）",
+        3,
+        18,
+        "junior_college",
+        "senior",
+        ("undergraduate",),
+    ),
     Level("undergraduate", "Undergraduate", "本科", 4, 18, "bachelor", "senior"),
 )
 BY_NAME = {lv.name: lv for lv in LEVELS}
@@ -69,7 +119,7 @@ FIRST = np.cumsum([0] + [lv.grades for lv in FLOW_LEVELS[:-1]])
 LAST = FIRST + np.array([lv.grades for lv in FLOW_LEVELS]) - 1
 GRADE_LEVEL = np.repeat(np.arange(K), [lv.grades for lv in FLOW_LEVELS])
 GRADE_AGE = np.concatenate([lv.entry_age + np.arange(lv.grades) for lv in FLOW_LEVELS])
-N_LAGS = 3          # pupils 0, 1 and 2-or-more years behind the official age
+N_LAGS = 3  # pupils 0, 1 and 2-or-more years behind the official age
 # (from, to) flow-level index pairs that a transition can join
 FLOW_PAIRS = frozenset((FLOW_INDEX[lv.name], FLOW_INDEX[n]) for lv in FLOW_LEVELS for n in lv.next)
 
@@ -82,8 +132,14 @@ PRESCHOOL_AGES = (3, 4, 5)
 
 # ------------------------------------------------------------------ attainment
 ATTAINMENT = ("none", "primary", "junior", "senior", "junior_college", "bachelor")
-ATTAINMENT_ZH = {"none": "未上学", "primary": "小学", "junior": "初中", "senior": "高中（含中职）",
-                 "junior_college": "大专", "bachelor": "本科及以上"}
+ATTAINMENT_ZH = {
+    "none": "未上学",
+    "primary": "小学",
+    "junior": "初中",
+    "senior": "高中（含中职）",
+    "junior_college": "大专",
+    "bachelor": "本科及以上",
+}
 
 
 def grade_slice(level: str) -> slice:

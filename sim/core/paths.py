@@ -7,18 +7,18 @@ carries them and ``edusim run baseline`` works from any folder.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
 
-@lru_cache(maxsize=None)
+@cache
 def scenario_dir() -> Path:
     """The folder of the shipped scenarios (``baseline.yaml`` and the alternatives)."""
     return Path(str(files("sim.scenarios")))
 
 
-@lru_cache(maxsize=None)
+@cache
 def data_dir() -> Path:
     """The folder of the shipped input tables (CSV)."""
     return Path(str(files("sim.data")))

@@ -19,8 +19,9 @@ A scenario writes a series in one of three ways::
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ class SeriesError(ValueError):
 
 # No quantity of the model (persons, yuan, rates, ratios) comes near this: a bigger number is a typo.
 MAX_MAGNITUDE = 1e15
-FINITE_HINT = "write a number such as 12000, 0.95 or \"95%\""
+FINITE_HINT = 'write a number such as 12000, 0.95 or "95%"'
 GROWTH_HINT = "growth is a fraction a year: -0.06 for -6 %, 0.02 for +2 %"
 
 
@@ -68,11 +69,15 @@ def check_number(x: float) -> float:
     if math.isnan(x):
         raise SeriesError("NaN (not a number) cannot be used as a value", hint=FINITE_HINT)
     if math.isinf(x):
-        raise SeriesError(f"{show_number(x)} (or a number too large to hold, such as 1e400) cannot be used "
-                          "as a value", hint=FINITE_HINT)
+        raise SeriesError(
+            f"{show_number(x)} (or a number too large to hold, such as 1e400) cannot be used as a value",
+            hint=FINITE_HINT,
+        )
     if abs(x) > MAX_MAGNITUDE:
-        raise SeriesError(f"{show_number(x)} is not a plausible value (the limit is ±{MAX_MAGNITUDE:g})",
-                          hint="check for a typo: extra zeros or a misplaced exponent")
+        raise SeriesError(
+            f"{show_number(x)} is not a plausible value (the limit is ±{MAX_MAGNITUDE:g})",
+            hint="check for a typo: extra zeros or a misplaced exponent",
+        )
     return x
 
 
@@ -91,9 +96,11 @@ def parse_number(value: Any) -> float:
     if isinstance(value, (int, float, np.integer, np.floating)):
         try:
             return check_number(float(value))
-        except OverflowError:   # an int too big for a float
-            raise SeriesError("a number of more than 300 digits is not a plausible value",
-                              hint="check for a typo: extra zeros") from None
+        except OverflowError:  # an int too big for a float
+            raise SeriesError(
+                "a number of more than 300 digits is not a plausible value",
+                hint="check for a typo: extra zeros",
+            ) from None
     if isinstance(value, str):
         text = value.strip().replace(",", "")
         try:
@@ -104,7 +111,7 @@ def parse_number(value: Any) -> float:
             return check_number(number)
     shown = repr(value)
     shown = shown if len(shown) <= 60 else shown[:57] + "..."
-    raise SeriesError(f"expected a number (or a percentage such as \"95%\"), got {shown}", hint=FINITE_HINT)
+    raise SeriesError(f'expected a number (or a percentage such as "95%"), got {shown}', hint=FINITE_HINT)
 
 
 def parse_growth(value: Any) -> float:
@@ -119,8 +126,11 @@ def parse_growth(value: Any) -> float:
     """
     g = parse_number(value)
     if g <= -1:
-        raise SeriesError(f"growth must be > -100 % a year (-1); got {show_number(g)}, which would take "
-                          f"the series {'to' if g == -1 else 'below'} zero", hint=GROWTH_HINT)
+        raise SeriesError(
+            f"growth must be > -100 % a year (-1); got {show_number(g)}, which would take "
+            f"the series {'to' if g == -1 else 'below'} zero",
+            hint=GROWTH_HINT,
+        )
     return g
 
 
@@ -139,7 +149,7 @@ class Series:
 
     # ------------------------------------------------------------------ parsing
     @classmethod
-    def parse(cls, value: Any) -> "Series":
+    def parse(cls, value: Any) -> Series:
         if isinstance(value, Series):
             return value
         if isinstance(value, Mapping):
@@ -151,7 +161,7 @@ class Series:
         return cls(points=((0, parse_number(value)),), from_start=True)
 
     @classmethod
-    def _parse_mapping(cls, value: Mapping) -> "Series":
+    def _parse_mapping(cls, value: Mapping) -> Series:
         data = dict(value)
         source = data.pop("source", None)
         if source is not None and not isinstance(source, str):
@@ -167,18 +177,20 @@ class Series:
                 )
             return cls(points=((0, start),), growth=growth or 0.0, from_start=True, source=source)
         if not data:
-            raise SeriesError("a series needs at least one point: {year: value} or {start: value, growth: rate}")
+            raise SeriesError(
+                "a series needs at least one point: {year: value} or {start: value, growth: rate}"
+            )
         points = []
         for year, v in data.items():
             try:
-                if isinstance(year, (bool, float)):   # 2021.5 would silently become 2021
+                if isinstance(year, (bool, float)):  # 2021.5 would silently become 2021
                     raise TypeError
                 y = int(year)
             except (TypeError, ValueError, OverflowError):
                 shown = repr(year) if len(repr(year)) <= 40 else repr(year)[:37] + "..."
                 raise SeriesError(
                     f"series key {shown} is not a year; keys are years, `start`, `growth` or `source`",
-                    hint="write {2021: 15764, 2025: 12000} or {start: 15764, growth: -0.03}"
+                    hint="write {2021: 15764, 2025: 12000} or {start: 15764, growth: -0.03}",
                 ) from None
             if not 1900 <= y <= 2200:
                 raise SeriesError(f"series year {y} is not a plausible year (1900-2200)")
@@ -187,7 +199,7 @@ class Series:
         return cls(points=tuple(points), growth=growth, source=source)
 
     @classmethod
-    def constant(cls, value: float) -> "Series":
+    def constant(cls, value: float) -> Series:
         return cls(points=((0, float(value)),), from_start=True)
 
     # --------------------------------------------------------------- evaluation
@@ -211,7 +223,7 @@ class Series:
             out[after] = last_value * (1.0 + self.growth) ** (years[after] - last_year)
         return out
 
-    def map_values(self, func) -> "Series":
+    def map_values(self, func) -> Series:
         """A series of the same shape with every stored value passed through ``func``."""
         return Series(
             points=tuple((y, float(func(v))) for y, v in self.points),

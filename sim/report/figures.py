@@ -25,20 +25,60 @@ from ..core.catalogue import unit
 from ..core.levels import FLOW_LEVELS, LABEL
 
 UNIT = {
-    "zh": {"persons": "人", "fraction": "比例", "years": "年", "persons per year": "人/年",
-           "yuan": "元", "yuan per year": "元/年", "yuan per month": "元/月", "ratio": "比", "1 holds, 0 breached": "1=达成, 0=未达成",
-           "index": "指数", "share": "比例", "hours": "小时", "students per teacher": "生/师"},
+    "zh": {
+        "persons": "人",
+        "fraction": "比例",
+        "years": "年",
+        "persons per year": "人/年",
+        "yuan": "元",
+        "yuan per year": "元/年",
+        "yuan per month": "元/月",
+        "ratio": "比",
+        "1 holds, 0 breached": "1=达成, 0=未达成",
+        "index": "指数",
+        "share": "比例",
+        "hours": "小时",
+        "students per teacher": "生/师",
+    },
     "en": {},
 }
 TEXT = {
-    "zh": {"met": "达成", "missed": "未达成", "value": "数值", "target": "目标", "margin": "差距",
-           "first": "首次达成", "prob": "达成概率", "median": "中位数", "band50": "50%区间", "band90": "90%区间",
-           "year": "年份", "demand": "需求", "supply": "供给", "gap": "余缺", "leave": "离校（就业等）",
-           "never": "未达成"},
-    "en": {"met": "met", "missed": "missed", "value": "value", "target": "target", "margin": "margin",
-           "first": "first met", "prob": "probability", "median": "median", "band50": "50 % band",
-           "band90": "90 % band", "year": "year", "demand": "demand", "supply": "supply", "gap": "gap",
-           "leave": "leave school (work etc.)", "never": "never"},
+    "zh": {
+        "met": "达成",
+        "missed": "未达成",
+        "value": "数值",
+        "target": "目标",
+        "margin": "差距",
+        "first": "首次达成",
+        "prob": "达成概率",
+        "median": "中位数",
+        "band50": "50%区间",
+        "band90": "90%区间",
+        "year": "年份",
+        "demand": "需求",
+        "supply": "供给",
+        "gap": "余缺",
+        "leave": "离校（就业等）",
+        "never": "未达成",
+    },
+    "en": {
+        "met": "met",
+        "missed": "missed",
+        "value": "value",
+        "target": "target",
+        "margin": "margin",
+        "first": "first met",
+        "prob": "probability",
+        "median": "median",
+        "band50": "50 % band",
+        "band90": "90 % band",
+        "year": "year",
+        "demand": "demand",
+        "supply": "supply",
+        "gap": "gap",
+        "leave": "leave school (work etc.)",
+        "never": "never",
+    },
 }
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
@@ -56,40 +96,92 @@ def _is_rate(variable: str) -> bool:
 def summarise(df: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
     """Median and 5/25/75/95 % quantiles over draws, per scenario, variable and year."""
     sub = df[df["variable"].isin(variables)]
-    q = sub.groupby(["scenario", "variable", "year"], observed=True)["value"].quantile(
-        [0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+    q = (
+        sub.groupby(["scenario", "variable", "year"], observed=True)["value"]
+        .quantile([0.05, 0.25, 0.5, 0.75, 0.95])
+        .unstack()
+    )
     q.columns = ["q05", "q25", "q50", "q75", "q95"]
     return q.reset_index()
 
 
-def _add_series(fig, s: pd.DataFrame, name: str, color: str, dash: str, lang: str, row=None, col=None,
-                showlegend=True, group=None, rate=False):
+def _add_series(
+    fig,
+    s: pd.DataFrame,
+    name: str,
+    color: str,
+    dash: str,
+    lang: str,
+    row=None,
+    col=None,
+    showlegend=True,
+    group=None,
+    rate=False,
+):
     kw = {} if row is None else {"row": row, "col": col}
     fmt = ".1%" if rate else ",.0f"
     many = (s["q95"] - s["q05"]).abs().max() > 1e-12
     if many:
         for lo, hi, alpha, key in (("q05", "q95", 0.15, "band90"), ("q25", "q75", 0.3, "band50")):
-            fig.add_trace(go.Scatter(x=s["year"], y=s[hi], mode="lines", line=dict(width=0), showlegend=False,
-                                     legendgroup=group or name, hoverinfo="skip"), **kw)
-            fig.add_trace(go.Scatter(x=s["year"], y=s[lo], mode="lines", line=dict(width=0), fill="tonexty",
-                                     fillcolor=_rgba(color, alpha), name=f"{name} {TEXT[lang][key]}",
-                                     legendgroup=group or name, showlegend=False,
-                                     hovertemplate=f"%{{x}}: %{{y:{fmt}}}<extra>{TEXT[lang][key]}</extra>"), **kw)
-    fig.add_trace(go.Scatter(x=s["year"], y=s["q50"], mode="lines+markers", name=name, legendgroup=group or name,
-                             line=dict(color=color, dash=dash, width=2), marker=dict(size=4), showlegend=showlegend,
-                             hovertemplate=f"%{{x}}: %{{y:{fmt}}}<extra>{name}</extra>"), **kw)
+            fig.add_trace(
+                go.Scatter(
+                    x=s["year"],
+                    y=s[hi],
+                    mode="lines",
+                    line=dict(width=0),
+                    showlegend=False,
+                    legendgroup=group or name,
+                    hoverinfo="skip",
+                ),
+                **kw,
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=s["year"],
+                    y=s[lo],
+                    mode="lines",
+                    line=dict(width=0),
+                    fill="tonexty",
+                    fillcolor=_rgba(color, alpha),
+                    name=f"{name} {TEXT[lang][key]}",
+                    legendgroup=group or name,
+                    showlegend=False,
+                    hovertemplate=f"%{{x}}: %{{y:{fmt}}}<extra>{TEXT[lang][key]}</extra>",
+                ),
+                **kw,
+            )
+    fig.add_trace(
+        go.Scatter(
+            x=s["year"],
+            y=s["q50"],
+            mode="lines+markers",
+            name=name,
+            legendgroup=group or name,
+            line=dict(color=color, dash=dash, width=2),
+            marker=dict(size=4),
+            showlegend=showlegend,
+            hovertemplate=f"%{{x}}: %{{y:{fmt}}}<extra>{name}</extra>",
+        ),
+        **kw,
+    )
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
     h = hex_color.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r},{g},{b},{alpha})"
 
 
 def _layout(fig, title: str, lang: str, ytitle: str = "", rate=False, height=420):
-    fig.update_layout(title=title, height=height, template="plotly_white", hovermode="x unified",
-                      legend=dict(orientation="h", y=-0.18), margin=dict(l=60, r=20, t=60, b=60),
-                      font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
+    fig.update_layout(
+        title=title,
+        height=height,
+        template="plotly_white",
+        hovermode="x unified",
+        legend=dict(orientation="h", y=-0.18),
+        margin=dict(l=60, r=20, t=60, b=60),
+        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+    )
     fig.update_xaxes(title_text=TEXT[lang]["year"], dtick=5)
     fig.update_yaxes(title_text=ytitle, tickformat=".0%" if rate else ",")
     return fig
@@ -106,45 +198,82 @@ def lines(df: pd.DataFrame, variables: list[str], lang: str, title: str) -> go.F
         for j, sc in enumerate(scenarios):
             part = s[(s["variable"] == v) & (s["scenario"] == sc)]
             name = f"{sc} · {var_label(v, lang)}"
-            _add_series(fig, part, name, PALETTE[i % len(PALETTE)], DASHES[j % len(DASHES)], lang,
-                        rate=_is_rate(v))
+            _add_series(
+                fig, part, name, PALETTE[i % len(PALETTE)], DASHES[j % len(DASHES)], lang, rate=_is_rate(v)
+            )
     rate = bool(variables) and all(_is_rate(v) for v in variables)
     return _layout(fig, title, lang, unit_label(variables[0], lang) if variables else "", rate=rate)
 
 
-def panels(df: pd.DataFrame, variables: list[str], lang: str, title: str, targets: pd.DataFrame | None = None,
-           cols: int = 2) -> go.Figure:
+def panels(
+    df: pd.DataFrame,
+    variables: list[str],
+    lang: str,
+    title: str,
+    targets: pd.DataFrame | None = None,
+    cols: int = 2,
+) -> go.Figure:
     """Small multiples, one panel per variable, scenarios as lines; targets marked as ✕ at their year."""
     have = set(map(str, pd.unique(df["variable"])))
     variables = [v for v in variables if v in have]
     rows = max(1, -(-len(variables) // cols))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[
-        f"{var_label(v, lang)} ({unit_label(v, lang)})" for v in variables], vertical_spacing=0.12)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[f"{var_label(v, lang)} ({unit_label(v, lang)})" for v in variables],
+        vertical_spacing=0.12,
+    )
     s = summarise(df, variables)
     scenarios = [str(x) for x in pd.unique(df["scenario"])]
     for i, v in enumerate(variables):
         r, c = i // cols + 1, i % cols + 1
         for j, sc in enumerate(scenarios):
             part = s[(s["variable"] == v) & (s["scenario"] == sc)]
-            _add_series(fig, part, sc, PALETTE[j % len(PALETTE)], "solid", lang, row=r, col=c,
-                        showlegend=(i == 0), group=sc, rate=_is_rate(v))
+            _add_series(
+                fig,
+                part,
+                sc,
+                PALETTE[j % len(PALETTE)],
+                "solid",
+                lang,
+                row=r,
+                col=c,
+                showlegend=(i == 0),
+                group=sc,
+                rate=_is_rate(v),
+            )
         if targets is not None and len(targets):
             tv = targets[targets["indicator"] == v].drop_duplicates("id")
             for _, t in tv.iterrows():
                 y0 = int(str(t["year"]).split("-")[-1])
-                fig.add_trace(go.Scatter(
-                    x=[y0], y=[t["target"]], mode="markers", marker=dict(symbol="x", size=12, color="black"),
-                    name=TEXT[lang]["target"], showlegend=False,
-                    hovertemplate=f"{TEXT[lang]['target']} {t['comparison']} %{{y}} ({t['year']})<extra>{t['id']}</extra>"),
-                    row=r, col=c)
+                fig.add_trace(
+                    go.Scatter(
+                        x=[y0],
+                        y=[t["target"]],
+                        mode="markers",
+                        marker=dict(symbol="x", size=12, color="black"),
+                        name=TEXT[lang]["target"],
+                        showlegend=False,
+                        hovertemplate=f"{TEXT[lang]['target']} {t['comparison']} %{{y}} ({t['year']})"
+                        f"<extra>{t['id']}</extra>",
+                    ),
+                    row=r,
+                    col=c,
+                )
         if _is_rate(v):
             # rates near 99 % move by tenths of a point: two decimals keep ticks distinct
             fig.update_yaxes(tickformat=".2%", row=r, col=c)
         else:
             fig.update_yaxes(tickformat=",", row=r, col=c)
-    fig.update_layout(title=title, height=300 * rows + 80, template="plotly_white", hovermode="x unified",
-                      legend=dict(orientation="h", y=-0.08), margin=dict(l=60, r=20, t=80, b=60),
-                      font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
+    fig.update_layout(
+        title=title,
+        height=300 * rows + 80,
+        template="plotly_white",
+        hovermode="x unified",
+        legend=dict(orientation="h", y=-0.08),
+        margin=dict(l=60, r=20, t=80, b=60),
+        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+    )
     fig.update_xaxes(dtick=5)
     return fig
 
@@ -157,8 +286,10 @@ def scorecard(targets: pd.DataFrame, lang: str, title: str) -> go.Figure:
     """
     t = targets.copy()
     tol = t["tolerance"] if "tolerance" in t else [0.0] * len(t)
-    t["col"] = [f"{var_label(i, lang)}<br>{y} {c} {_fmt(v, i)}" + (f" ±{e:.0%}" if e else "")
-                for i, y, c, v, e in zip(t["indicator"], t["year"], t["comparison"], t["target"], tol)]
+    t["col"] = [
+        f"{var_label(i, lang)}<br>{y} {c} {_fmt(v, i)}" + (f" ±{e:.0%}" if e else "")
+        for i, y, c, v, e in zip(t["indicator"], t["year"], t["comparison"], t["target"], tol, strict=True)
+    ]
     cols = list(dict.fromkeys(t["col"]))
     rows = list(dict.fromkeys(t["scenario"]))
     z = np.full((len(rows), len(cols)), np.nan)
@@ -170,18 +301,41 @@ def scorecard(targets: pd.DataFrame, lang: str, title: str) -> go.Figure:
         z[i, j] = r["probability"]
         mark = "✓" if r["met"] else "✗"
         text[i, j] = f"{mark} {_fmt_margin(r['margin'], r['indicator'])}"
-        first = r["first_year_met"] if r["first_year_met"] is not None and not pd.isna(r["first_year_met"]) else L["never"]
-        hover[i, j] = (f"{r['id']}<br>{L['value']}: {_fmt(r['value'], r['indicator'])}<br>{L['target']}: "
-                       f"{r['comparison']} {_fmt(r['target'], r['indicator'])}<br>{L['margin']}: "
-                       f"{_fmt_margin(r['margin'], r['indicator'])} ({r['margin_share']:+.1%})<br>"
-                       f"{L['first']}: {first}<br>{L['prob']}: {r['probability']:.0%}<br>{r['source']}")
-    fig = go.Figure(go.Heatmap(z=z, x=cols, y=rows, text=text, texttemplate="%{text}", customdata=hover,
-                               hovertemplate="%{customdata}<extra>%{y}</extra>", zmin=0, zmax=1,
-                               colorscale=[[0, "#d73027"], [0.5, "#fee08b"], [1, "#1a9850"]],
-                               colorbar=dict(title=L["prob"], tickformat=".0%"), xgap=2, ygap=2))
-    fig.update_layout(title=title, height=max(360, 200 + 60 * len(rows)), template="plotly_white",
-                      margin=dict(l=120, r=20, t=60, b=160),
-                      font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
+        first = (
+            r["first_year_met"]
+            if r["first_year_met"] is not None and not pd.isna(r["first_year_met"])
+            else L["never"]
+        )
+        hover[i, j] = (
+            f"{r['id']}<br>{L['value']}: {_fmt(r['value'], r['indicator'])}<br>{L['target']}: "
+            f"{r['comparison']} {_fmt(r['target'], r['indicator'])}<br>{L['margin']}: "
+            f"{_fmt_margin(r['margin'], r['indicator'])} ({r['margin_share']:+.1%})<br>"
+            f"{L['first']}: {first}<br>{L['prob']}: {r['probability']:.0%}<br>{r['source']}"
+        )
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=cols,
+            y=rows,
+            text=text,
+            texttemplate="%{text}",
+            customdata=hover,
+            hovertemplate="%{customdata}<extra>%{y}</extra>",
+            zmin=0,
+            zmax=1,
+            colorscale=[[0, "#d73027"], [0.5, "#fee08b"], [1, "#1a9850"]],
+            colorbar=dict(title=L["prob"], tickformat=".0%"),
+            xgap=2,
+            ygap=2,
+        )
+    )
+    fig.update_layout(
+        title=title,
+        height=max(360, 200 + 60 * len(rows)),
+        template="plotly_white",
+        margin=dict(l=120, r=20, t=60, b=160),
+        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+    )
     fig.update_xaxes(tickangle=-30)
     return fig
 
@@ -217,15 +371,31 @@ def sankey(df: pd.DataFrame, scenario: str, year: int, lang: str, title: str) ->
         for j, b in enumerate(SANKEY_LEVELS):
             v = val.get(f"Flow|{a}|{b}")
             if v is not None and v > 0:
-                src.append(i); dst.append(j); amount.append(float(v)); out += float(v)
+                src.append(i)
+                dst.append(j)
+                amount.append(float(v))
+                out += float(v)
         grads = val.get(f"Graduates|{a}")
         if grads is not None and grads - out > 0.5:
-            src.append(i); dst.append(len(SANKEY_LEVELS)); amount.append(float(grads - out))
-    fig = go.Figure(go.Sankey(node=dict(label=names, pad=18, color=PALETTE[:len(names)]),
-                              link=dict(source=src, target=dst, value=amount,
-                                        hovertemplate="%{source.label} → %{target.label}: %{value:,.0f}<extra></extra>")))
-    fig.update_layout(title=f"{title} ({scenario}, {year})", height=420,
-                      font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
+            src.append(i)
+            dst.append(len(SANKEY_LEVELS))
+            amount.append(float(grads - out))
+    fig = go.Figure(
+        go.Sankey(
+            node=dict(label=names, pad=18, color=PALETTE[: len(names)]),
+            link=dict(
+                source=src,
+                target=dst,
+                value=amount,
+                hovertemplate="%{source.label} → %{target.label}: %{value:,.0f}<extra></extra>",
+            ),
+        )
+    )
+    fig.update_layout(
+        title=f"{title} ({scenario}, {year})",
+        height=420,
+        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+    )
     return fig
 
 
@@ -233,19 +403,47 @@ def tornado(indices: pd.DataFrame, lang: str, title: str) -> go.Figure:
     """Sensitivity indices as horizontal bars, largest on top (Sobol ST and S1, or Morris mu*)."""
     if "ST" in indices:
         df = indices.sort_values("ST")
-        fig = go.Figure([
-            go.Bar(y=df["input"], x=df["ST"], orientation="h", name="ST (total)", error_x=dict(array=df["ST_conf"])),
-            go.Bar(y=df["input"], x=df["S1"], orientation="h", name="S1 (first order)", error_x=dict(array=df["S1_conf"])),
-        ])
+        fig = go.Figure(
+            [
+                go.Bar(
+                    y=df["input"],
+                    x=df["ST"],
+                    orientation="h",
+                    name="ST (total)",
+                    error_x=dict(array=df["ST_conf"]),
+                ),
+                go.Bar(
+                    y=df["input"],
+                    x=df["S1"],
+                    orientation="h",
+                    name="S1 (first order)",
+                    error_x=dict(array=df["S1_conf"]),
+                ),
+            ]
+        )
         xt = "Sobol index" if lang == "en" else "Sobol 指数"
     else:
         df = indices.sort_values("mu_star")
-        fig = go.Figure([go.Bar(y=df["input"], x=df["mu_star"], orientation="h", name="μ*",
-                                error_x=dict(array=df["mu_star_conf"]))])
+        fig = go.Figure(
+            [
+                go.Bar(
+                    y=df["input"],
+                    x=df["mu_star"],
+                    orientation="h",
+                    name="μ*",
+                    error_x=dict(array=df["mu_star_conf"]),
+                )
+            ]
+        )
         xt = "Morris μ* (output units)" if lang == "en" else "Morris μ*（输出单位）"
-    fig.update_layout(title=title, barmode="group", template="plotly_white", height=160 + 60 * len(df),
-                      margin=dict(l=260, r=20, t=60, b=50),
-                      font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
+    fig.update_layout(
+        title=title,
+        barmode="group",
+        template="plotly_white",
+        height=160 + 60 * len(df),
+        margin=dict(l=260, r=20, t=60, b=50),
+        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+    )
     fig.update_xaxes(title_text=xt)
     return fig
 
@@ -254,12 +452,25 @@ def heatmap(sweep: pd.DataFrame, x: str, y: str, target: str, lang: str, title: 
     """Probability of meeting ``target`` over two levers."""
     sub = sweep[sweep["target"] == target]
     grid = sub.pivot_table(index=y, columns=x, values="probability")
-    fig = go.Figure(go.Heatmap(z=grid.values, x=grid.columns, y=grid.index, zmin=0, zmax=1,
-                               colorscale=[[0, "#d73027"], [0.5, "#fee08b"], [1, "#1a9850"]],
-                               colorbar=dict(title=TEXT[lang]["prob"], tickformat=".0%"),
-                               hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{TEXT[lang]['prob']}: %{{z:.0%}}<extra>{target}</extra>"))
-    fig.update_layout(title=f"{title}: {target}", template="plotly_white", height=480,
-                      font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid.values,
+            x=grid.columns,
+            y=grid.index,
+            zmin=0,
+            zmax=1,
+            colorscale=[[0, "#d73027"], [0.5, "#fee08b"], [1, "#1a9850"]],
+            colorbar=dict(title=TEXT[lang]["prob"], tickformat=".0%"),
+            hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{TEXT[lang]['prob']}: %{{z:.0%}}"
+            f"<extra>{target}</extra>",
+        )
+    )
+    fig.update_layout(
+        title=f"{title}: {target}",
+        template="plotly_white",
+        height=480,
+        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+    )
     fig.update_xaxes(title_text=x)
     fig.update_yaxes(title_text=y)
     return fig
@@ -270,10 +481,22 @@ def probability_lines(sweep: pd.DataFrame, x: str, lang: str, title: str) -> go.
     fig = go.Figure()
     for i, (tid, part) in enumerate(sweep.groupby("target", sort=False)):
         part = part.sort_values(x)
-        fig.add_trace(go.Scatter(x=part[x], y=part["probability"], mode="lines+markers", name=tid,
-                                 line=dict(color=PALETTE[i % len(PALETTE)])))
-    fig.update_layout(title=title, template="plotly_white", height=460, hovermode="x unified",
-                      font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
+        fig.add_trace(
+            go.Scatter(
+                x=part[x],
+                y=part["probability"],
+                mode="lines+markers",
+                name=tid,
+                line=dict(color=PALETTE[i % len(PALETTE)]),
+            )
+        )
+    fig.update_layout(
+        title=title,
+        template="plotly_white",
+        height=460,
+        hovermode="x unified",
+        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+    )
     fig.update_xaxes(title_text=x)
     fig.update_yaxes(title_text=TEXT[lang]["prob"], tickformat=".0%", range=[-0.02, 1.02])
     return fig
@@ -283,28 +506,58 @@ def backtest_chart(table: pd.DataFrame, lang: str) -> go.Figure:
     """Absolute percentage error of each indicator by lead time (one marker per back-test)."""
     fig = go.Figure()
     for i, (v, part) in enumerate(table.groupby("variable", sort=False)):
-        fig.add_trace(go.Scatter(x=part["lead"], y=part["ape"], mode="markers", name=var_label(v, lang),
-                                 marker=dict(size=11, color=PALETTE[i % len(PALETTE)]),
-                                 customdata=np.stack([part["base"], part["observed"], part["model"]], axis=-1),
-                                 hovertemplate="base %{customdata[0]}, lead %{x}: APE %{y:.1%}<br>"
-                                               "observed %{customdata[1]:.4g}, model %{customdata[2]:.4g}<extra></extra>"))
-    fig.update_layout(title="|model − observed| / observed", template="plotly_white", height=460,
-                      font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
+        fig.add_trace(
+            go.Scatter(
+                x=part["lead"],
+                y=part["ape"],
+                mode="markers",
+                name=var_label(v, lang),
+                marker=dict(size=11, color=PALETTE[i % len(PALETTE)]),
+                customdata=np.stack([part["base"], part["observed"], part["model"]], axis=-1),
+                hovertemplate="base %{customdata[0]}, lead %{x}: APE %{y:.1%}<br>"
+                "observed %{customdata[1]:.4g}, model %{customdata[2]:.4g}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title="|model − observed| / observed",
+        template="plotly_white",
+        height=460,
+        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+    )
     fig.update_xaxes(title_text="lead time (years)" if lang == "en" else "预测年限（年）", dtick=1)
     fig.update_yaxes(title_text="APE", tickformat=".0%")
     return fig
 
 
-def waterfall(parts: pd.DataFrame, lang: str, title: str, start_label: str, end_label: str,
-              start: float, unit: str = "", part_labels: dict[str, str] | None = None) -> go.Figure:
+def waterfall(
+    parts: pd.DataFrame,
+    lang: str,
+    title: str,
+    start_label: str,
+    end_label: str,
+    start: float,
+    unit: str = "",
+    part_labels: dict[str, str] | None = None,
+) -> go.Figure:
     """Start value, the additive parts of the change, end value; parts named by ``part_labels``."""
     names = [(part_labels or {}).get(p, p) for p in parts["part"]]
-    fig = go.Figure(go.Waterfall(
-        x=[start_label] + names + [end_label], measure=["absolute"] + ["relative"] * len(parts) + ["total"],
-        y=[start] + list(parts["value"]) + [0], connector=dict(line=dict(color="#999")),
-        decreasing=dict(marker=dict(color="#d73027")), increasing=dict(marker=dict(color="#1a9850")),
-        totals=dict(marker=dict(color="#4575b4"))))
-    fig.update_layout(title=title, template="plotly_white", height=440, showlegend=False,
-                      font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"))
+    fig = go.Figure(
+        go.Waterfall(
+            x=[start_label] + names + [end_label],
+            measure=["absolute"] + ["relative"] * len(parts) + ["total"],
+            y=[start] + list(parts["value"]) + [0],
+            connector=dict(line=dict(color="#999")),
+            decreasing=dict(marker=dict(color="#d73027")),
+            increasing=dict(marker=dict(color="#1a9850")),
+            totals=dict(marker=dict(color="#4575b4")),
+        )
+    )
+    fig.update_layout(
+        title=title,
+        template="plotly_white",
+        height=440,
+        showlegend=False,
+        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+    )
     fig.update_yaxes(title_text=unit, tickformat=",")
     return fig

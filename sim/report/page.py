@@ -9,52 +9,89 @@ escaped, so nothing a scenario says can become markup or script.
 from __future__ import annotations
 
 import html
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
 
-from ..core.levels import LABEL, LEVELS as LEVEL_TABLE, TEACHER_LEVELS
+from ..core.levels import LABEL, TEACHER_LEVELS
+from ..core.levels import LEVELS as LEVEL_TABLE
 from . import figures as F
 
 UI = {
     "zh": {
-        "title": "吉林市教育规划模拟报告", "scorecard": "目标达成情况", "enrolment": "各级教育在校生",
-        "targets": "目标指标走势（✕ 为目标值）", "population": "出生人口与学龄人口",
-        "teachers": "教师需求、供给与余缺", "gap": "教师余缺（按学段、城乡）", "tegang": "特岗教师",
-        "subjects": "学科教师需求（按课时）", "money": "经费", "per_student": "生均经费",
-        "pay": "教师工资与公务员工资", "rules": "经费规则（1=遵守, 0=违反）", "sankey": "学生流向",
-        "scenarios": "情景", "hash": "情景文件哈希", "version": "edusim 版本", "generated": "生成时间",
-        "draws": "抽样次数", "fans": "不确定性（中位数与50%/90%区间）", "extends": "继承自",
+        "title": "吉林市教育规划模拟报告",
+        "scorecard": "目标达成情况",
+        "enrolment": "各级教育在校生",
+        "targets": "目标指标走势（✕ 为目标值）",
+        "population": "出生人口与学龄人口",
+        "teachers": "教师需求、供给与余缺",
+        "gap": "教师余缺（按学段、城乡）",
+        "tegang": "特岗教师",
+        "subjects": "学科教师需求（按课时）",
+        "money": "经费",
+        "per_student": "生均经费",
+        "pay": "教师工资与公务员工资",
+        "rules": "经费规则（1=遵守, 0=违反）",
+        "sankey": "学生流向",
+        "scenarios": "情景",
+        "hash": "情景文件哈希",
+        "version": "edusim 版本",
+        "generated": "生成时间",
+        "draws": "抽样次数",
+        "fans": "不确定性（中位数与50%/90%区间）",
+        "extends": "继承自",
         "note": "悬停查看数值；拖动缩放；点击图例隐藏/显示。",
     },
     "en": {
-        "title": "Jilin City education planning report", "scorecard": "Targets: met or missed",
-        "enrolment": "Students by level", "targets": "Target indicators over time (✕ = target)",
-        "population": "Births and school-age population", "teachers": "Teacher demand, supply and gap",
-        "gap": "Teacher gap by level and area", "tegang": "特岗 (Special Post) teachers",
-        "subjects": "Subject teachers needed (curriculum hours)", "money": "Money",
-        "per_student": "Spending per student", "pay": "Teachers' pay and civil servants' pay",
-        "rules": "Money rules (1 holds, 0 breached)", "sankey": "Student flows",
-        "scenarios": "Scenarios", "hash": "scenario file hash", "version": "edusim version",
-        "generated": "generated", "draws": "draws", "fans": "Uncertainty (median, 50 % and 90 % bands)",
-        "extends": "extends", "note": "Hover for values; drag to zoom; click the legend to hide or show.",
+        "title": "Jilin City education planning report",
+        "scorecard": "Targets: met or missed",
+        "enrolment": "Students by level",
+        "targets": "Target indicators over time (✕ = target)",
+        "population": "Births and school-age population",
+        "teachers": "Teacher demand, supply and gap",
+        "gap": "Teacher gap by level and area",
+        "tegang": "特岗 (Special Post) teachers",
+        "subjects": "Subject teachers needed (curriculum hours)",
+        "money": "Money",
+        "per_student": "Spending per student",
+        "pay": "Teachers' pay and civil servants' pay",
+        "rules": "Money rules (1 holds, 0 breached)",
+        "sankey": "Student flows",
+        "scenarios": "Scenarios",
+        "hash": "scenario file hash",
+        "version": "edusim version",
+        "generated": "generated",
+        "draws": "draws",
+        "fans": "Uncertainty (median, 50 % and 90 % bands)",
+        "extends": "extends",
+        "note": "Hover for values; drag to zoom; click the legend to hide or show.",
     },
 }
 
 LEVELS = [LABEL[lv] for lv in TEACHER_LEVELS]
 ENROLMENT = [f"Enrolment|{LABEL[lv.name]}" for lv in LEVEL_TABLE]
-POPULATION = ["Population|Births", "Population|Age 3-5", "Population|Age 6-11", "Population|Age 12-14",
-              "Population|Age 15-17"]
-FAN = ["Population|Births", "Enrolment|Primary", "GER|Preschool", "GER|Upper secondary",
-       "Mean years of schooling|Working age", "Teachers|Gap"]
+POPULATION = [
+    "Population|Births",
+    "Population|Age 3-5",
+    "Population|Age 6-11",
+    "Population|Age 12-14",
+    "Population|Age 15-17",
+]
+FAN = [
+    "Population|Births",
+    "Enrolment|Primary",
+    "GER|Preschool",
+    "GER|Upper secondary",
+    "Mean years of schooling|Working age",
+    "Teachers|Gap",
+]
 
 
 @dataclass
 class ReportInput:
     name: str
-    title: dict            # {"zh": ..., "en": ...}
+    title: dict  # {"zh": ..., "en": ...}
     description: dict
     results: pd.DataFrame  # tidy: scenario, draw, year, variable, value
     targets: pd.DataFrame  # sim.targets.evaluate output
@@ -67,8 +104,11 @@ def charts(runs: list[ReportInput], lang: str) -> list[tuple[str, object]]:
     u = UI[lang]
     df = pd.concat([r.results for r in runs], ignore_index=True)
     have = set(map(str, pd.unique(df["variable"])))
-    targets = pd.concat([r.targets.assign(scenario=r.name) for r in runs if len(r.targets)], ignore_index=True) \
-        if any(len(r.targets) for r in runs) else pd.DataFrame()
+    targets = (
+        pd.concat([r.targets.assign(scenario=r.name) for r in runs if len(r.targets)], ignore_index=True)
+        if any(len(r.targets) for r in runs)
+        else pd.DataFrame()
+    )
     out: list[tuple[str, object]] = []
     if len(targets):
         out.append((u["scorecard"], F.scorecard(targets, lang, u["scorecard"])))
@@ -82,15 +122,46 @@ def charts(runs: list[ReportInput], lang: str) -> list[tuple[str, object]]:
         out.append((u["teachers"], F.panels(df, dem_sup, lang, u["teachers"])))
         gaps = [f"Teachers|Gap|{lv}|{a}" for lv in LEVELS for a in ("Urban", "Rural")]
         out.append((u["gap"], F.panels(df, gaps, lang, u["gap"])))
-        out.append((u["tegang"], F.lines(df, ["Teachers|Tegang|Hires", "Teachers|Tegang|In contract",
-                                              "Teachers|Tegang|Retained"], lang, u["tegang"])))
-        out.append((u["subjects"], F.lines(df, [f"Teachers|Subject demand|{s}" for s in
-                                                ("PE", "Arts", "Labour", "Civics")], lang, u["subjects"])))
+        out.append(
+            (
+                u["tegang"],
+                F.lines(
+                    df,
+                    ["Teachers|Tegang|Hires", "Teachers|Tegang|In contract", "Teachers|Tegang|Retained"],
+                    lang,
+                    u["tegang"],
+                ),
+            )
+        )
+        out.append(
+            (
+                u["subjects"],
+                F.lines(
+                    df,
+                    [f"Teachers|Subject demand|{s}" for s in ("PE", "Arts", "Labour", "Civics")],
+                    lang,
+                    u["subjects"],
+                ),
+            )
+        )
     if "Spending|Total" in have:
-        out.append((u["money"], F.panels(df, ["Spending|Total", "Budget|Envelope", "Budget|Gap",
-                                              "Spending|Total|Real"], lang, u["money"])))
-        out.append((u["per_student"], F.panels(df, [f"Spending|Per student|{lv}" for lv in LEVELS],
-                                               lang, u["per_student"])))
+        out.append(
+            (
+                u["money"],
+                F.panels(
+                    df,
+                    ["Spending|Total", "Budget|Envelope", "Budget|Gap", "Spending|Total|Real"],
+                    lang,
+                    u["money"],
+                ),
+            )
+        )
+        out.append(
+            (
+                u["per_student"],
+                F.panels(df, [f"Spending|Per student|{lv}" for lv in LEVELS], lang, u["per_student"]),
+            )
+        )
         out.append((u["pay"], F.lines(df, ["Pay|Teachers|Compulsory", "Pay|Civil servants"], lang, u["pay"])))
         rules = sorted(v for v in have if v.startswith("Rule|"))
         out.append((u["rules"], F.panels(df, rules, lang, u["rules"], cols=3)))
@@ -103,31 +174,47 @@ def charts(runs: list[ReportInput], lang: str) -> list[tuple[str, object]]:
     return out
 
 
-def build_page(runs: list[ReportInput], lang: str = "zh", version: str = "",
-               extra: list[tuple[str, object]] | None = None, tables_html: str = "") -> str:
+def build_page(
+    runs: list[ReportInput],
+    lang: str = "zh",
+    version: str = "",
+    extra: list[tuple[str, object]] | None = None,
+    tables_html: str = "",
+) -> str:
     """The whole HTML page as text: the scenarios' table, then every chart."""
     u = UI[lang]
     esc = html.escape
     rows = []
     for r in runs:
         files = "<br>".join(f"<code>{esc(f)}</code> <code>{esc(h[:16])}</code>" for f, h in r.files)
-        rows.append(f"<tr><td><b>{esc(r.name)}</b></td><td>{esc(r.title.get(lang, ''))}</td>"
-                    f"<td>{esc(r.description.get(lang, ''))}</td><td>{r.draws}</td><td>{files}</td></tr>")
-    meta = (f'<table class="meta"><tr><th>{u["scenarios"]}</th><th></th><th></th><th>{u["draws"]}</th>'
-            f'<th>{u["hash"]}</th></tr>{"".join(rows)}</table>')
+        rows.append(
+            f"<tr><td><b>{esc(r.name)}</b></td><td>{esc(r.title.get(lang, ''))}</td>"
+            f"<td>{esc(r.description.get(lang, ''))}</td><td>{r.draws}</td><td>{files}</td></tr>"
+        )
+    meta = (
+        f'<table class="meta"><tr><th>{u["scenarios"]}</th><th></th><th></th><th>{u["draws"]}</th>'
+        f"<th>{u['hash']}</th></tr>{''.join(rows)}</table>"
+    )
     return render(u["title"], meta, charts(runs, lang) + list(extra or []), lang, version, tables_html)
 
 
-def explain_figures(decompositions, lang: str, part_labels: dict[str, str] | None = None
-                    ) -> list[tuple[str, object]]:
+def explain_figures(
+    decompositions, lang: str, part_labels: dict[str, str] | None = None
+) -> list[tuple[str, object]]:
     """Waterfalls of ``sim.analysis.explain.for_report`` output (computed by the caller, not here)."""
     title = "变化分解" if lang == "zh" else "Why it changed"
     out = []
-    for name, parts, start, end in decompositions:
+    for name, parts, start, _end in decompositions:
         variable, _, span = name.partition(": ")
         a, _, b = span.partition(" → ")
-        out.append((f"{title}: {name}", F.waterfall(parts, lang, f"{title}: {name}", a, b, start,
-                                                    F.unit_label(variable, lang), part_labels)))
+        out.append(
+            (
+                f"{title}: {name}",
+                F.waterfall(
+                    parts, lang, f"{title}: {name}", a, b, start, F.unit_label(variable, lang), part_labels
+                ),
+            )
+        )
     return out
 
 
@@ -137,8 +224,14 @@ def cohort_html(df, lang: str) -> str:
     return head + df.to_html(index=False, float_format=lambda v: f"{v:.4f}", classes="meta")
 
 
-def render(title: str, meta_html: str, figs: list[tuple[str, object]], lang: str = "zh", version: str = "",
-           tables_html: str = "") -> str:
+def render(
+    title: str,
+    meta_html: str,
+    figs: list[tuple[str, object]],
+    lang: str = "zh",
+    version: str = "",
+    tables_html: str = "",
+) -> str:
     """A page of charts: ``meta_html`` and ``tables_html`` must already be escaped."""
     from plotly.offline import get_plotlyjs
 
@@ -150,17 +243,20 @@ def render(title: str, meta_html: str, figs: list[tuple[str, object]], lang: str
         blocks.append(f'<section><h2>{esc(name)}</h2><div id="{div}" class="chart"></div></section>')
         payload = fig.to_json().replace("</", "<\\/")
         scripts.append(f'draw("{div}", {payload});')
-    meta = (f'{meta_html}<p class="small">{u["version"]}: {esc(version)} · {u["generated"]}: '
-            f'{datetime.now().isoformat(timespec="seconds")} · {u["note"]}</p>')
+    meta = (
+        f'{meta_html}<p class="small">{u["version"]}: {esc(version)} · {u["generated"]}: '
+        f"{datetime.now().isoformat(timespec='seconds')} · {u['note']}</p>"
+    )
     return f"""<!DOCTYPE html>
-<html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
+<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(title)}</title>
 <style>
 body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; margin: 24px auto;
        max-width: 1200px; color: #222; }}
 h1 {{ font-size: 26px; }} h2 {{ font-size: 20px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }}
-table.meta {{ border-collapse: collapse; font-size: 14px; }} table.meta td, table.meta th {{ border: 1px solid #ddd;
+table.meta {{ border-collapse: collapse; font-size: 14px; }}
+table.meta td, table.meta th {{ border: 1px solid #ddd;
   padding: 4px 8px; vertical-align: top; text-align: left; }}
 .small {{ color: #666; font-size: 13px; }} .chart {{ min-height: 300px; }}
 #js-errors {{ display: none; }}
@@ -174,7 +270,7 @@ window.addEventListener("error", function (e) {{ window.__errors.push(String(e.m
 <h1>{esc(title)}</h1>
 {meta}
 {tables_html}
-{''.join(blocks)}
+{"".join(blocks)}
 <pre id="js-errors"></pre>
 <script>
 function draw(id, fig) {{
@@ -185,7 +281,8 @@ const __t0 = performance.now();
 {chr(10).join(scripts)}
 document.body.setAttribute("data-draw-ms", String(Math.round(performance.now() - __t0)));
 document.getElementById("js-errors").textContent = JSON.stringify(window.__errors);
-document.body.setAttribute("data-rendered", document.querySelectorAll(".chart .main-svg").length > 0 ? "yes" : "no");
+document.body.setAttribute("data-rendered",
+  document.querySelectorAll(".chart .main-svg").length > 0 ? "yes" : "no");
 </script>
 </body></html>
 """

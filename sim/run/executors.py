@@ -29,10 +29,10 @@ import numpy as np
 from ..core.errors import UserError
 
 MAX_WORKERS_PER_CORE = 4
-CONNECT_TIMEOUT = 8          # seconds to reach a scheduler
-HANDSHAKE_TIMEOUT = 3        # seconds for a scheduler to greet a new connection
-DEAD_CLUSTER_TIMEOUT = 60    # seconds without a worker before a run on a cluster fails
-POLL_SECONDS = 5.0           # how often a waiting run checks that the cluster still has workers
+CONNECT_TIMEOUT = 8  # seconds to reach a scheduler
+HANDSHAKE_TIMEOUT = 3  # seconds for a scheduler to greet a new connection
+DEAD_CLUSTER_TIMEOUT = 60  # seconds without a worker before a run on a cluster fails
+POLL_SECONDS = 5.0  # how often a waiting run checks that the cluster still has workers
 
 
 class ExecutorError(UserError):
@@ -51,8 +51,11 @@ def check_workers(workers: int | None) -> int | None:
         return None
     cap = MAX_WORKERS_PER_CORE * (os.cpu_count() or 1)
     if isinstance(workers, bool) or not 1 <= workers <= cap:
-        raise ExecutorError(f"--workers must be from 1 to {cap} ({MAX_WORKERS_PER_CORE} per core of this "
-                            f"machine), got {workers}", hint="1 runs in this process; a cluster: --scheduler")
+        raise ExecutorError(
+            f"--workers must be from 1 to {cap} ({MAX_WORKERS_PER_CORE} per core of this "
+            f"machine), got {workers}",
+            hint="1 runs in this process; a cluster: --scheduler",
+        )
     return workers
 
 
@@ -65,8 +68,10 @@ def check_scheduler(scheduler: str | None) -> str | None:
         return scheduler
     m = _ADDRESS.match(scheduler)
     if not m or not 1 <= int(m.group(2)) <= 65535:
-        raise ExecutorError(f"--scheduler must be 'local' or tcp://HOST:PORT, got {scheduler!r}",
-                            hint="e.g. --scheduler tcp://10.0.0.5:8786 (the address `dask scheduler` prints)")
+        raise ExecutorError(
+            f"--scheduler must be 'local' or tcp://HOST:PORT, got {scheduler!r}",
+            hint="e.g. --scheduler tcp://10.0.0.5:8786 (the address `dask scheduler` prints)",
+        )
     return scheduler
 
 
@@ -85,11 +90,15 @@ def _probe(scheduler: str) -> None:
             except TimeoutError:
                 greeting = b""
     except OSError as e:
-        raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler}: {e.strerror or e}",
-                            hint="start one with `dask scheduler`, or use --scheduler local") from None
+        raise ExecutorError(
+            f"cannot reach the Dask scheduler at {scheduler}: {e.strerror or e}",
+            hint="start one with `dask scheduler`, or use --scheduler local",
+        ) from None
     if b"pickle-protocol" not in greeting:
-        raise ExecutorError(f"{scheduler} did not answer as a Dask scheduler",
-                            hint="check the address `dask scheduler` printed (its port is 8786 by default)")
+        raise ExecutorError(
+            f"{scheduler} did not answer as a Dask scheduler",
+            hint="check the address `dask scheduler` printed (its port is 8786 by default)",
+        )
 
 
 @contextlib.contextmanager
@@ -102,13 +111,16 @@ def open_executor(workers: int | None = None, scheduler: str | None = None) -> I
         try:
             from distributed import Client, LocalCluster
         except ImportError:
-            raise ExecutorError("--scheduler needs dask.distributed, an optional part of edusim",
-                                hint="pip install 'edusim[dask]'") from None
+            raise ExecutorError(
+                "--scheduler needs dask.distributed, an optional part of edusim",
+                hint="pip install 'edusim[dask]'",
+            ) from None
         cluster = None
         try:
             if scheduler == "local":
-                cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+                cluster = LocalCluster(
+                    n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=None
+                )
                 client = Client(cluster)
             else:
                 _probe(scheduler)
@@ -118,8 +130,10 @@ def open_executor(workers: int | None = None, scheduler: str | None = None) -> I
         except Exception as e:  # a non-Dask service answers with bytes Dask cannot read
             if cluster is not None:
                 cluster.close()
-            raise ExecutorError(f"{scheduler} did not answer as a Dask scheduler: {type(e).__name__}",
-                                hint="check the address `dask scheduler` printed") from None
+            raise ExecutorError(
+                f"{scheduler} did not answer as a Dask scheduler: {type(e).__name__}",
+                hint="check the address `dask scheduler` printed",
+            ) from None
         try:
             yield _DaskExecutor(client)
         finally:
@@ -163,9 +177,13 @@ class Failure:
         return f"draws {self.draws[0]}-{self.draws[-1]}: {type(self.error).__name__}: {self.error}"
 
 
-def map_chunks(fn: Callable[[np.ndarray], object], parts: list[np.ndarray], executor: Executor | None,
-               on_done: Callable[[int], None] | None = None,
-               sink: Callable[[int, object], None] | None = None) -> tuple[list, list[Failure]]:
+def map_chunks(
+    fn: Callable[[np.ndarray], object],
+    parts: list[np.ndarray],
+    executor: Executor | None,
+    on_done: Callable[[int], None] | None = None,
+    sink: Callable[[int, object], None] | None = None,
+) -> tuple[list, list[Failure]]:
     """``fn`` over every chunk; see the module docstring for what is retried.
 
     Without ``sink`` the results are returned in chunk order. With it, ``sink(i, result)`` is
@@ -182,7 +200,7 @@ def map_chunks(fn: Callable[[np.ndarray], object], parts: list[np.ndarray], exec
         nonlocal done_upto
         while done_upto < len(parts) and (done_upto in ready or done_upto in skipped):
             if done_upto in ready:
-                sink(done_upto, ready.pop(done_upto))       # an error here stops the run
+                sink(done_upto, ready.pop(done_upto))  # an error here stops the run
             done_upto += 1
 
     def finish(i, value):
@@ -225,9 +243,11 @@ def map_chunks(fn: Callable[[np.ndarray], object], parts: list[np.ndarray], exec
                 idle += POLL_SECONDS
                 alive = getattr(executor, "alive", None)
                 if alive is not None and not alive() and idle >= DEAD_CLUSTER_TIMEOUT:
-                    raise ExecutorError(f"the Dask cluster has had no worker for {DEAD_CLUSTER_TIMEOUT} s; "
-                                        f"{len(pending)} chunk(s) were not run",
-                                        hint="restart the workers (`dask worker ADDRESS`) and run again")
+                    raise ExecutorError(
+                        f"the Dask cluster has had no worker for {DEAD_CLUSTER_TIMEOUT} s; "
+                        f"{len(pending)} chunk(s) were not run",
+                        hint="restart the workers (`dask worker ADDRESS`) and run again",
+                    )
                 continue
             idle = 0.0
             for fut in done:

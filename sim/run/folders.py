@@ -32,7 +32,7 @@ _UMASK = None
 
 def umask() -> int:
     global _UMASK
-    if _UMASK is None:                       # read once: os.umask can only be read by setting it
+    if _UMASK is None:  # read once: os.umask can only be read by setting it
         _UMASK = os.umask(0o022)
         os.umask(_UMASK)
     return _UMASK
@@ -69,6 +69,7 @@ def sweep_stale(base: Path, now: float | None = None) -> list[Path]:
 @dataclass
 class Pending:
     """A folder being written: fill ``tmp``; after the ``with``, ``final`` is where it went."""
+
     tmp: Path
     final: Path | None = None
 
@@ -167,7 +168,7 @@ def new_file(write, folder: Path, stem: str, suffix: str) -> Path:
         while True:
             final = folder / (f"{base}{suffix}" if n == 1 else f"{base}-{n}{suffix}")
             try:
-                os.link(tmp, final)           # fails if the name is taken: never replaces a file
+                os.link(tmp, final)  # fails if the name is taken: never replaces a file
                 break
             except FileExistsError:
                 n += 1
@@ -195,8 +196,9 @@ def versions() -> dict[str, str]:
 
 def write_manifest(folder: Path, **fields: Any) -> None:
     data = {**fields, "versions": versions(), "created": datetime.now().isoformat(timespec="seconds")}
-    (Path(folder) / "manifest.json").write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str),
-                                               encoding="utf-8")
+    (Path(folder) / "manifest.json").write_text(
+        json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
 
 
 def write_yaml(data: dict, path: Path) -> None:

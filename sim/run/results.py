@@ -15,21 +15,25 @@ import pandas as pd
 from ..core.catalogue import known, label, unit
 
 
-def tidy(scenario: str, results: dict[str, np.ndarray], years: np.ndarray, draw_index: np.ndarray) -> pd.DataFrame:
+def tidy(
+    scenario: str, results: dict[str, np.ndarray], years: np.ndarray, draw_index: np.ndarray
+) -> pd.DataFrame:
     """{variable: (D, T)} → long table with columns scenario, draw, year, variable, value."""
     names = sorted(results)
     missing = [n for n in names if not known(n)]
     if missing:
         raise KeyError(f"result variables without a catalogue entry: {missing}")
-    stacked = np.stack([np.asarray(results[n], dtype=float) for n in names])   # (V, D, T)
+    stacked = np.stack([np.asarray(results[n], dtype=float) for n in names])  # (V, D, T)
     V, D, T = stacked.shape
-    return pd.DataFrame({
-        "scenario": pd.Categorical([scenario] * (V * D * T)),
-        "draw": np.tile(np.repeat(np.asarray(draw_index, dtype=np.int64), T), V),
-        "year": np.tile(np.asarray(years, dtype=np.int64), V * D),
-        "variable": pd.Categorical(np.repeat(names, D * T), categories=names),
-        "value": stacked.reshape(-1),
-    })
+    return pd.DataFrame(
+        {
+            "scenario": pd.Categorical([scenario] * (V * D * T)),
+            "draw": np.tile(np.repeat(np.asarray(draw_index, dtype=np.int64), T), V),
+            "year": np.tile(np.asarray(years, dtype=np.int64), V * D),
+            "variable": pd.Categorical(np.repeat(names, D * T), categories=names),
+            "value": stacked.reshape(-1),
+        }
+    )
 
 
 def write_tables(df: pd.DataFrame, folder: Path) -> None:

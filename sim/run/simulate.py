@@ -19,7 +19,7 @@ import numpy as np
 from ..core.context import StageContext
 from ..core.errors import ModelError, ScenarioError
 from ..schema.load import Loaded, load
-from ..schema.scenario import Scenario
+from ..schema.scenario import MAX_DRAWS, Scenario
 from ..stages import STAGES, can_vary, variable_paths
 from .executors import chunks, map_chunks
 from .sampling import sample
@@ -28,13 +28,13 @@ from .tables import read_tables
 # Draws per chunk: about 500 keeps a chunk's arrays in cache (10,000 draws: 2.7 s at 500, 3.4 s at
 # 2,000, 6.2 s in one block, measured for population + students + teachers)
 CHUNK = 500
-from ..schema.scenario import MAX_DRAWS
 MAX_SEED = 2**63 - 1
 
 
 @dataclass
 class Prepared:
     """A scenario loaded and checked once, with its data tables: what every command runs."""
+
     loaded: Loaded
     tables: dict[str, Any]
     paths: list[Path]
@@ -80,18 +80,27 @@ def check_variable_paths(loaded: Loaded) -> None:
         for path in getattr(loaded.scenario, block):
             if not can_vary(path):
                 file, line = loaded.origins.get((block, path), (loaded.path, None))
-                raise ScenarioError("the model reads this value once for all draws, so it cannot vary",
-                                    file=file, line=line, key=f"{block}.{path}",
-                                    hint="paths that can vary: " + ", ".join(variable_paths()))
+                raise ScenarioError(
+                    "the model reads this value once for all draws, so it cannot vary",
+                    file=file,
+                    line=line,
+                    key=f"{block}.{path}",
+                    hint="paths that can vary: " + ", ".join(variable_paths()),
+                )
 
 
 def active_stages(scenario: Scenario):
     return [s for s in STAGES if getattr(scenario, s.section) is not None]
 
 
-def simulate(scenario: Scenario, tables: dict[str, Any], draw_index: np.ndarray | None = None,
-             options: dict | None = None, timings: dict | None = None,
-             drawn: dict[str, np.ndarray] | None = None) -> StageContext:
+def simulate(
+    scenario: Scenario,
+    tables: dict[str, Any],
+    draw_index: np.ndarray | None = None,
+    options: dict | None = None,
+    timings: dict | None = None,
+    drawn: dict[str, np.ndarray] | None = None,
+) -> StageContext:
     """Run every stage for the given draws; returns the context holding all results.
 
     The uncertain inputs are drawn from the seed by draw index, unless ``drawn`` gives
@@ -100,8 +109,14 @@ def simulate(scenario: Scenario, tables: dict[str, Any], draw_index: np.ndarray 
     """
     if draw_index is None:
         draw_index = np.arange(scenario.draws)
-    ctx = StageContext(years=scenario.years, draws=len(draw_index), seed=scenario.seed,
-                       draw_index=np.asarray(draw_index), tables=tables, options=dict(options or {}))
+    ctx = StageContext(
+        years=scenario.years,
+        draws=len(draw_index),
+        seed=scenario.seed,
+        draw_index=np.asarray(draw_index),
+        tables=tables,
+        options=dict(options or {}),
+    )
     if drawn is None:
         # a one-draw run is the deterministic run: every input at its central (written) value
         drawn = sample(scenario.uncertainty, scenario.seed, ctx.draw_index) if scenario.draws > 1 else {}
@@ -110,7 +125,7 @@ def simulate(scenario: Scenario, tables: dict[str, Any], draw_index: np.ndarray 
     for stage in active_stages(scenario):
         t0 = time.perf_counter()
         before = set(ctx.results)
-        with np.errstate(all="ignore"):      # non-finite results are checked below, by name
+        with np.errstate(all="ignore"):  # non-finite results are checked below, by name
             out = stage.run(getattr(scenario, stage.section), ctx)
         ctx.results.update(out)
         for k in set(ctx.results) - before:
@@ -123,7 +138,7 @@ def simulate(scenario: Scenario, tables: dict[str, Any], draw_index: np.ndarray 
         if timings is not None:
             timings[stage.name] = timings.get(stage.name, 0.0) + time.perf_counter() - t0
     unread = sorted(set(ctx.perturb) - ctx.consumed)
-    if unread:   # check_variable_paths refuses these up front: reaching here is a bug in STAGES.varies
+    if unread:  # check_variable_paths refuses these up front: reaching here is a bug in STAGES.varies
         raise RuntimeError(f"uncertain input {unread[0]!r} was drawn but no stage read it")
     return ctx
 
@@ -133,19 +148,32 @@ def _finite(stage: str, name: str, v: np.ndarray, ctx: StageContext) -> None:
     if bad.any():
         d, t = (int(i[0]) for i in np.nonzero(bad))
         kind = "NaN" if np.isnan(v[d, t]) else "an infinite value"
-        raise ModelError(f"stage '{stage}' produced {kind} in {name} in {int(ctx.years[t])} (draw "
-                         f"{int(ctx.draw_index[d])})",
-                         hint="an input leaves it undefined or out of range (e.g. no births or no one of "
-                              "that age left, a huge growth rate); check the scenario's values")
+        raise ModelError(
+            f"stage '{stage}' produced {kind} in {name} in {int(ctx.years[t])} (draw "
+            f"{int(ctx.draw_index[d])})",
+            hint="an input leaves it undefined or out of range (e.g. no births or no one of "
+            "that age left, a huge growth rate); check the scenario's values",
+        )
 
 
-def _chunk_job(scenario: Scenario, tables: dict, options: dict, draw_index: np.ndarray) -> dict[str, np.ndarray]:
+def _chunk_job(
+    scenario: Scenario, tables: dict, options: dict, draw_index: np.ndarray
+) -> dict[str, np.ndarray]:
     """One chunk of draws (module level, so process pools and Dask can pickle it)."""
     return simulate(scenario, tables, draw_index, options).results
 
 
-def simulate_draws(scenario: Scenario, tables: dict, draws: int, options: dict | None = None,
-                   executor=None, chunk_size: int = CHUNK, on_done=None, sink=None, job=None):
+def simulate_draws(
+    scenario: Scenario,
+    tables: dict,
+    draws: int,
+    options: dict | None = None,
+    executor=None,
+    chunk_size: int = CHUNK,
+    on_done=None,
+    sink=None,
+    job=None,
+):
     """All draws in chunks through an executor; without ``sink`` returns {variable: (draws, T)}."""
     parts = chunks(draws, chunk_size)
     fn = job or partial(_chunk_job, scenario, tables, dict(options or {}))
@@ -184,6 +212,7 @@ class RunResult:
 
     def frame(self):
         from .results import tidy
+
         return tidy(self.scenario.name, self.results, self.years, self.draw_index)
 
 
@@ -202,18 +231,35 @@ def run(prep: Prepared, options: dict | None = None, executor=None, chunk_size: 
             raise failed[0].error
         timings["model"] = time.perf_counter() - t0
         warnings = check_warnings(results)
-    return RunResult(prepared=prep, years=scenario.years, draw_index=np.arange(scenario.draws), results=results,
-                     timings=timings, options=dict(options or {}), warnings=warnings)
+    return RunResult(
+        prepared=prep,
+        years=scenario.years,
+        draw_index=np.arange(scenario.draws),
+        results=results,
+        timings=timings,
+        options=dict(options or {}),
+        warnings=warnings,
+    )
 
 
 def check_warnings(results: dict[str, np.ndarray]) -> list[str]:
     """One line per ``Check|…`` variable that is non-zero in some draw (for runs of many draws)."""
-    return [f"{k} is non-zero (largest {float(np.abs(v).max()):,.4g}): the model corrected an input or a "
-            f"flow; see the catalogue" for k, v in results.items() if k.startswith("Check|") and np.any(v != 0)]
+    return [
+        f"{k} is non-zero (largest {float(np.abs(v).max()):,.4g}): the model corrected an input or a "
+        f"flow; see the catalogue"
+        for k, v in results.items()
+        if k.startswith("Check|") and np.any(v != 0)
+    ]
 
 
-def simulate_scenario(ref: str | Path, draws: int | None = None, seed: int | None = None,
-                      options: dict | None = None, executor=None, chunk_size: int = CHUNK) -> RunResult:
+def simulate_scenario(
+    ref: str | Path,
+    draws: int | None = None,
+    seed: int | None = None,
+    options: dict | None = None,
+    executor=None,
+    chunk_size: int = CHUNK,
+) -> RunResult:
     """Load a scenario (name or path) and run it; nothing is written."""
     t0 = time.perf_counter()
     prep = prepare(ref, draws, seed)

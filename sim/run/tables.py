@@ -16,7 +16,7 @@ from ..schema.load import Loaded
 from ..schema.scenario import Scenario
 from ..schema.teachers import StockError, check_stock
 
-MAX_TABLE_BYTES = 20_000_000    # a data table larger than this is refused (the shipped ones are < 100 kB)
+MAX_TABLE_BYTES = 20_000_000  # a data table larger than this is refused (the shipped ones are < 100 kB)
 
 
 def data_file_fields(model: BaseModel, prefix: tuple = ()) -> list[tuple[tuple, str]]:
@@ -53,11 +53,20 @@ def read_tables(loaded: Loaded) -> tuple[dict[str, Any], list[Path]]:
         if not path.is_file():
             known = sorted(p.name for p in data_dir().glob("*.csv"))
             close = difflib.get_close_matches(name, known, n=1)
-            raise ScenarioError(f"data file '{name}' not found in data/", file=file, line=line,
-                                key=".".join(key), hint=f"did you mean '{close[0]}'?" if close else None)
+            raise ScenarioError(
+                f"data file '{name}' not found in data/",
+                file=file,
+                line=line,
+                key=".".join(key),
+                hint=f"did you mean '{close[0]}'?" if close else None,
+            )
         if path.stat().st_size > MAX_TABLE_BYTES:
-            raise ScenarioError(f"data file is {path.stat().st_size / 1e6:.0f} MB, over the "
-                                f"{MAX_TABLE_BYTES / 1e6:.0f} MB limit", file=path, key=".".join(key))
+            raise ScenarioError(
+                f"data file is {path.stat().st_size / 1e6:.0f} MB, over the "
+                f"{MAX_TABLE_BYTES / 1e6:.0f} MB limit",
+                file=path,
+                key=".".join(key),
+            )
         try:
             df = pd.read_csv(path, comment="#")
         except Exception as e:  # pandas raises several types for a malformed CSV
@@ -83,8 +92,9 @@ def check_table(key: tuple, df, path: Path, scenario: Scenario | None = None) ->
         try:
             check_stock(df, scenario.teachers.stock_totals if scenario is not None else None)
         except StockError as e:
-            raise ScenarioError(e.message, file=path, line=e.line + _comment_lines(path) if e.line else None) \
-                from None
+            raise ScenarioError(
+                e.message, file=path, line=e.line + _comment_lines(path) if e.line else None
+            ) from None
         return
     cols = _TABLE_COLUMNS.get(key)
     if cols is None:
@@ -99,12 +109,17 @@ def check_table(key: tuple, df, path: Path, scenario: Scenario | None = None) ->
     bad = np.argwhere(~np.isfinite(values) | (values < 0))
     if len(bad):
         r, c = bad[0]
-        raise ScenarioError(f"{cols[1 + c]} must be a number ≥ 0, got {values[r, c]!r}",
-                            file=path, line=int(r) + 2 + _comment_lines(path), key=cols[1 + c])
+        raise ScenarioError(
+            f"{cols[1 + c]} must be a number ≥ 0, got {values[r, c]!r}",
+            file=path,
+            line=int(r) + 2 + _comment_lines(path),
+            key=cols[1 + c],
+        )
     if key == ("population", "mortality") and (values > 1).any():
         r = int(np.argwhere(values > 1)[0][0])
-        raise ScenarioError("qx is a probability and must be ≤ 1", file=path,
-                            line=r + 2 + _comment_lines(path), key="qx")
+        raise ScenarioError(
+            "qx is a probability and must be ≤ 1", file=path, line=r + 2 + _comment_lines(path), key="qx"
+        )
     ages = df["age"].to_numpy()
     expected = _AGES[key[0]]
     if not np.array_equal(ages, expected):

@@ -36,9 +36,16 @@ def _rel(p: Path) -> str:
 
 def _common(prep: Prepared, draws: int, options: dict | None) -> dict:
     s, loaded = prep.scenario, prep.loaded
-    return {"name": s.name, "scenario_file": _rel(loaded.path), "extends": [_rel(p) for p in loaded.chain[1:]],
-            "scenario_hash": prep.digest(), "seed": s.seed, "draws": draws, "options": dict(options or {}),
-            "years": [int(s.years[0]), int(s.years[-1])]}
+    return {
+        "name": s.name,
+        "scenario_file": _rel(loaded.path),
+        "extends": [_rel(p) for p in loaded.chain[1:]],
+        "scenario_hash": prep.digest(),
+        "seed": s.seed,
+        "draws": draws,
+        "options": dict(options or {}),
+        "years": [int(s.years[0]), int(s.years[-1])],
+    }
 
 
 def write_run(res: RunResult, out: Path | None = None, notes: list[str] | None = None) -> Path:
@@ -52,14 +59,25 @@ def write_run(res: RunResult, out: Path | None = None, notes: list[str] | None =
         write_tables(frame, job.tmp)
         write_yaml(res.loaded.resolved(), job.tmp / "scenario.resolved.yaml")
         res.timings["write"] = time.perf_counter() - t0
-        write_manifest(job.tmp, **_common(prep, len(res.draw_index), res.options), rows={"results": len(frame)},
-                       warnings=res.warnings, timings_s={k: round(v, 6) for k, v in res.timings.items()})
+        write_manifest(
+            job.tmp,
+            **_common(prep, len(res.draw_index), res.options),
+            rows={"results": len(frame)},
+            warnings=res.warnings,
+            timings_s={k: round(v, 6) for k, v in res.timings.items()},
+        )
     return job.final
 
 
-def write_monte_carlo(prep: Prepared, out: Path | None = None, options: dict | None = None, executor=None,
-                      chunk_size: int = CHUNK, on_done=None, notes: list[str] | None = None
-                      ) -> tuple[Path, dict, list]:
+def write_monte_carlo(
+    prep: Prepared,
+    out: Path | None = None,
+    options: dict | None = None,
+    executor=None,
+    chunk_size: int = CHUNK,
+    on_done=None,
+    notes: list[str] | None = None,
+) -> tuple[Path, dict, list]:
     """Run every draw in chunks and stream them to a new run folder; memory stays bounded.
 
     Returns the folder, the summary's medians for printing {variable: (T,)} and the chunks
@@ -95,25 +113,40 @@ def write_monte_carlo(prep: Prepared, out: Path | None = None, options: dict | N
             rows += table.num_rows
 
         try:
-            _, failed = simulate_draws(s, prep.tables, s.draws, options, executor, chunk_size,
-                                       on_done=on_done, sink=sink)
+            _, failed = simulate_draws(
+                s, prep.tables, s.draws, options, executor, chunk_size, on_done=on_done, sink=sink
+            )
         finally:
             if writer is not None:
                 writer.close()
         timings["model"] = time.perf_counter() - t0
         if writer is None:
-            raise UserError(f"every chunk of draws failed; the first: {failed[0]}" if failed else "no draws ran")
+            raise UserError(
+                f"every chunk of draws failed; the first: {failed[0]}" if failed else "no draws ran"
+            )
 
         t0 = time.perf_counter()
         pf = pq.ParquetFile(tmp / "results.parquet")
         variables = [n for n in pf.schema_arrow.names if n not in ("draw", "year")]
         frames, medians, warnings = [], {}, []
         # rows are written draw by draw, each with its T years in order: a column reshapes to (draws, T)
-        for v in variables:                                   # one column at a time: memory stays small
+        for v in variables:  # one column at a time: memory stays small
             x = pf.read(columns=[v]).column(0).to_numpy().reshape(-1, T)
             q = np.quantile(x, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-            frames.append(pd.DataFrame({"variable": v, "year": years, "q05": q[0], "q25": q[1], "q50": q[2],
-                                        "q75": q[3], "q95": q[4], "mean": x.mean(axis=0)}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "variable": v,
+                        "year": years,
+                        "q05": q[0],
+                        "q25": q[1],
+                        "q50": q[2],
+                        "q75": q[3],
+                        "q95": q[4],
+                        "mean": x.mean(axis=0),
+                    }
+                )
+            )
             medians[v] = q[2]
             if v.startswith("Check|") and np.any(x != 0):
                 warnings.append(f"{v} is non-zero in some draws (largest {float(np.abs(x).max()):,.4g})")
@@ -128,10 +161,15 @@ def write_monte_carlo(prep: Prepared, out: Path | None = None, options: dict | N
         pd.DataFrame({"draw": np.arange(s.draws), **drawn}).to_parquet(tmp / "inputs.parquet", index=False)
         write_yaml(prep.loaded.resolved(), tmp / "scenario.resolved.yaml")
         timings["summary"] = time.perf_counter() - t0
-        write_manifest(tmp, **_common(prep, s.draws, options), chunk_size=chunk_size,
-                       rows={"results": rows, "summary": len(summary)},
-                       failed_draws=[str(f) for f in failed], warnings=warnings,
-                       timings_s={k: round(v, 6) for k, v in timings.items()})
+        write_manifest(
+            tmp,
+            **_common(prep, s.draws, options),
+            chunk_size=chunk_size,
+            rows={"results": rows, "summary": len(summary)},
+            failed_draws=[str(f) for f in failed],
+            warnings=warnings,
+            timings_s={k: round(v, 6) for k, v in timings.items()},
+        )
     return job.final, medians, failed
 
 
@@ -152,7 +190,10 @@ def check_memory(draws: int, years: int, in_memory: bool = True) -> None:
     except (ValueError, OSError, AttributeError):
         return
     if need > 0.8 * have:
-        raise UserError(f"{draws:,} draws would need about {need / 2**30:,.1f} GiB of memory; this machine has "
-                        f"{have / 2**30:,.1f} GiB", key="--draws",
-                        hint="use fewer draws" + ("" if not in_memory else ", or `edusim run`, which streams "
-                                                                            "draws to disk"))
+        raise UserError(
+            f"{draws:,} draws would need about {need / 2**30:,.1f} GiB of memory; this machine has "
+            f"{have / 2**30:,.1f} GiB",
+            key="--draws",
+            hint="use fewer draws"
+            + ("" if not in_memory else ", or `edusim run`, which streams draws to disk"),
+        )

@@ -37,14 +37,15 @@ from ..core.series import GROWTH_HINT, Series, SeriesError, check_number, parse_
 
 
 def _series(value: Any) -> Series:
-    if isinstance(value, Series):      # built in code (defaults, model_copy): check its numbers all the same
+    if isinstance(value, Series):  # built in code (defaults, model_copy): check its numbers all the same
         for v in (*(v for _, v in value.points), *(() if value.growth is None else (value.growth,))):
             check_number(v)
         if value.growth is not None and value.growth <= -1:
-            raise SeriesError(f"growth must be > -100 % a year (-1); got {show_number(value.growth)}",
-                              hint=GROWTH_HINT)
+            raise SeriesError(
+                f"growth must be > -100 % a year (-1); got {show_number(value.growth)}", hint=GROWTH_HINT
+            )
         return value
-    return Series.parse(value)          # SeriesError is a ValueError: pydantic reports it, with its hint
+    return Series.parse(value)  # SeriesError is a ValueError: pydantic reports it, with its hint
 
 
 class Bounded:
@@ -60,11 +61,13 @@ class Bounded:
     def __call__(self, s: Series) -> Series:
         vals = s.values
         if self.lo is not None and (vals < self.lo).any():
-            raise SeriesError(f"{self.what} must be ≥ {self.lo:g}; got {show_number(vals.min())}",
-                              hint=self.hint())
+            raise SeriesError(
+                f"{self.what} must be ≥ {self.lo:g}; got {show_number(vals.min())}", hint=self.hint()
+            )
         if self.hi is not None and (vals > self.hi).any():
-            raise SeriesError(f"{self.what} must be ≤ {self.hi:g}; got {show_number(vals.max())}",
-                              hint=self.hint())
+            raise SeriesError(
+                f"{self.what} must be ≤ {self.hi:g}; got {show_number(vals.max())}", hint=self.hint()
+            )
         return s
 
 
@@ -87,14 +90,16 @@ def series_bounds(annotation: Any, metadata: list = ()) -> Bounded | None:
 
 
 def _number(value: Any) -> float:
-    return parse_number(value)          # SeriesError is a ValueError, with a hint
+    return parse_number(value)  # SeriesError is a ValueError, with a hint
 
 
 _dump = PlainSerializer(lambda s: s.to_yaml(), return_type=Any)
 AnySeries = Annotated[Series, PlainValidator(_series), _dump]
 RateSeries = Annotated[Series, PlainValidator(_series), AfterValidator(_bounded(0, 1, "a rate")), _dump]
 CountSeries = Annotated[Series, PlainValidator(_series), AfterValidator(_bounded(0, None, "a count")), _dump]
-PositiveSeries = Annotated[Series, PlainValidator(_series), AfterValidator(_bounded(1e-12, None, "this value")), _dump]
+PositiveSeries = Annotated[
+    Series, PlainValidator(_series), AfterValidator(_bounded(1e-12, None, "this value")), _dump
+]
 Rate = Annotated[float, BeforeValidator(_number), Field(ge=0, le=1, allow_inf_nan=False)]
 Count = Annotated[float, BeforeValidator(_number), Field(ge=0, allow_inf_nan=False)]
 Year = Annotated[int, Field(ge=1950, le=2100)]
@@ -162,15 +167,18 @@ def check_name(name: Any) -> str:
     if not isinstance(name, str):
         raise InputError(f"a name must be text; got {name!r}"[:120], hint=NAME_RULE)
     if len(name) > NAME_MAX:
-        raise InputError(f"a name is at most {NAME_MAX} characters; this one has {len(name)}",
-                         hint=f"{folder}: use a short one, e.g. low-births-2030")
+        raise InputError(
+            f"a name is at most {NAME_MAX} characters; this one has {len(name)}",
+            hint=f"{folder}: use a short one, e.g. low-births-2030",
+        )
     if not re.fullmatch(NAME_PATTERN.strip("^$"), name):
         shown = repr(name) if len(name) <= 40 else repr(name[:37] + "...")
         raise InputError(f"{shown} is not a valid name", hint=NAME_RULE)
     if _RESERVED.fullmatch(name):
-        raise InputError(f"{name!r} is a name Windows reserves for a device "
-                         "(CON, PRN, AUX, NUL, COM1-9, LPT1-9)",
-                         hint=f"{folder}: choose another, e.g. 'scenario-{name}'")
+        raise InputError(
+            f"{name!r} is a name Windows reserves for a device (CON, PRN, AUX, NUL, COM1-9, LPT1-9)",
+            hint=f"{folder}: choose another, e.g. 'scenario-{name}'",
+        )
     return name
 
 

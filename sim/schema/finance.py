@@ -32,35 +32,44 @@ from .fields import AnySeries, Count, CountSeries, PositiveSeries, RateSeries, S
 from .teachers import by_level
 
 LEVELS = MONEY_LEVELS
-Amount = Annotated[float, Field(ge=0)]          # yuan; negative amounts are errors
+Amount = Annotated[float, Field(ge=0)]  # yuan; negative amounts are errors
 PositiveAmount = Annotated[float, Field(gt=0)]
 
 
 # ------------------------------------------------------------------ per level
 ByLevel = by_level(
-    "ByLevel", CountSeries, LEVELS,
+    "ByLevel",
+    CountSeries,
+    LEVELS,
     "One series per level. Every level is required once the block is written, so a "
-    "scenario that names a pay or spending block but forgets a level is an error.", module=__name__)
+    "scenario that names a pay or spending block but forgets a level is an error.",
+    module=__name__,
+)
 
-ShareByLevel = by_level("ShareByLevel", RateSeries, LEVELS, "One share (0-1) series per level.",
-                        module=__name__)
+ShareByLevel = by_level(
+    "ShareByLevel", RateSeries, LEVELS, "One share (0-1) series per level.", module=__name__
+)
 
-RatioByLevel = by_level("RatioByLevel", PositiveSeries, LEVELS, "One positive ratio series per level.",
-                        module=__name__)
+RatioByLevel = by_level(
+    "RatioByLevel", PositiveSeries, LEVELS, "One positive ratio series per level.", module=__name__
+)
 
 
 # ------------------------------------------------------------------ 特岗, training
 class Tegang(Strict):
     """特岗 teachers' pay: the central salary subsidy and the local top-up."""
+
     pay: CountSeries = Field(description="average yearly pay of a 特岗 teacher")
     central_subsidy: CountSeries = Field(description="central salary subsidy, yuan per person-year")
     in_contract_fallback: CountSeries = Field(
         description="特岗 teachers in contract, used only when the teacher module gives no "
-                    "\"Teachers|Tegang|In contract\"")
+        '"Teachers|Tegang|In contract"'
+    )
 
 
 class Training(Strict):
     """Training cost = person-trainings × hours per training × cost per hour."""
+
     person_trainings: CountSeries = Field(description="person-trainings a year")
     hours_per_training: PositiveSeries = Field(description="hours one training gives")
     cost_per_hour: CountSeries = Field(description="yuan per training hour")
@@ -68,6 +77,7 @@ class Training(Strict):
 
 class Adds(Strict):
     """What a project adds once it opens (nothing unless it says so)."""
+
     kindergarten_places: Count = 0
     classrooms: Count = 0
     vocational_places: Count = 0
@@ -76,12 +86,13 @@ class Adds(Strict):
 class Project(Strict):
     """A dated capital project: one-off cost spread evenly over ``start``..``opens`` (both
     included), running cost every year from ``opens``."""
+
     name: str = Field(min_length=1)
     title: Text | None = None
     start: Year
-    opens: Year | None = None          # default: the start year
+    opens: Year | None = None  # default: the start year
     cost: PositiveAmount | None = None  # one-off, yuan (required: a project with no cost is an error)
-    running_cost: Amount = 0.0         # yuan a year from the opening year
+    running_cost: Amount = 0.0  # yuan a year from the opening year
     adds: Adds = Adds()
     source: str | None = None
 
@@ -99,29 +110,37 @@ class Project(Strict):
 # ------------------------------------------------------------------ the section
 class Finance(Strict):
     """The ``finance:`` section. See docs/finance.md for the equations."""
+
     recurrent: Literal["per_student", "bottom_up"] = Field(
         description="per_student: recurrent spending = per-student path × enrolment (pay included); "
-                    "bottom_up: teacher pay bill + non-personnel per student × enrolment")
+        "bottom_up: teacher pay bill + non-personnel per student × enrolment"
+    )
     allocation: Literal["required", "affordable"] = Field(
         description="required: spend what the paths require; affordable: spend the envelope, "
-                    "scaling recurrent spending to fit it")
+        "scaling recurrent spending to fit it"
+    )
     per_student: ByLevel = Field(description="general public budget education spending per student")
-    personnel_share: ShareByLevel = Field(description="personnel share of per-student spending "
-                                                      "(recurrent: bottom_up only)")
+    personnel_share: ShareByLevel = Field(
+        description="personnel share of per-student spending (recurrent: bottom_up only)"
+    )
     pay: ByLevel = Field(description="teachers' average yearly pay")
     civil_servant_pay: CountSeries = Field(description="local civil servants' average yearly pay")
-    pupils_per_teacher: RatioByLevel = Field(description="used only without the teacher module: "
-                                                         "teachers = enrolment / pupils per teacher")
+    pupils_per_teacher: RatioByLevel = Field(
+        description="used only without the teacher module: teachers = enrolment / pupils per teacher"
+    )
     tegang: Tegang
     training: Training
     township_subsidy_fallback: CountSeries = Field(
-        description="township subsidy total, yuan a month, when the teacher module is absent")
+        description="township subsidy total, yuan a month, when the teacher module is absent"
+    )
     projects: list[Project] = Field(description="dated capital projects")
     envelope: CountSeries | None = Field(
         description="the budget envelope, yuan; null: the base year's required spending × "
-                    "envelope_base_ratio, grown by envelope_growth each year")
+        "envelope_base_ratio, grown by envelope_growth each year"
+    )
     envelope_base_ratio: Annotated[float, Field(gt=0)] = Field(
-        description="the envelope in the base year as a multiple of the required spending (envelope: null)")
+        description="the envelope in the base year as a multiple of the required spending (envelope: null)"
+    )
     envelope_growth: AnySeries = Field(description="the envelope's yearly growth (envelope: null)")
     price_index: PositiveSeries = Field(description="price level, base year = 1")
     tolerance: Annotated[float, Field(ge=0, le=0.01)] = 1e-9  # relative; rule checks ignore float noise
@@ -162,9 +181,21 @@ def check_projects(finance: Finance, start: int, end: int) -> None:
     """
     for p in finance.projects:
         if not (start <= p.start <= end and start <= p.opens <= end):
-            raise ValueError(f"project {p.name!r} starts in {p.start} and opens in {p.opens}, "
-                             f"outside the horizon {start}-{end}")
+            raise ValueError(
+                f"project {p.name!r} starts in {p.start} and opens in {p.opens}, "
+                f"outside the horizon {start}-{end}"
+            )
 
 
-__all__ = ["Finance", "Project", "Adds", "Tegang", "Training", "ByLevel", "ShareByLevel", "RatioByLevel",
-           "LEVELS", "check_projects"]
+__all__ = [
+    "Finance",
+    "Project",
+    "Adds",
+    "Tegang",
+    "Training",
+    "ByLevel",
+    "ShareByLevel",
+    "RatioByLevel",
+    "LEVELS",
+    "check_projects",
+]

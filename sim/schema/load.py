@@ -32,29 +32,38 @@ from pydantic import BaseModel, ValidationError
 
 from ..core.errors import ScenarioError
 from ..core.paths import scenario_dir
-from ..core.series import (FINITE_HINT, GROWTH_HINT, MAX_MAGNITUDE, Series, SeriesError, check_number,
-                           show_number)
+from ..core.series import (
+    FINITE_HINT,
+    GROWTH_HINT,
+    MAX_MAGNITUDE,
+    Series,
+    SeriesError,
+    check_number,
+    show_number,
+)
 from .fields import NAME_PATTERN, NAME_RULE, check_name, series_bounds
 from .finance import check_projects
-from .scenario import Scenario
 from .paths import resolve
+from .scenario import Scenario
 
 # Limits on a scenario file (the shipped baseline: 24 kB, ~900 values, 6 levels deep).
-MAX_FILE_BYTES = 1_000_000   # checked before the file is read
-MAX_DEPTH = 50               # levels of nested mappings and lists
+MAX_FILE_BYTES = 1_000_000  # checked before the file is read
+MAX_DEPTH = 50  # levels of nested mappings and lists
 # values (keys' values, list items, mappings) in all files of an extends chain, aliases expanded;
 # ruamel reads ~40,000 values a second, so a file reaches the limit in ~0.5 s
 MAX_NODES = 20_000
-MAX_EXTENDS = 20             # files in an extends chain
+MAX_EXTENDS = 20  # files in an extends chain
 DATA_HINT = "a scenario names its data files (CSV in data/) instead of holding data"
+
 
 # ---------------------------------------------------------------------- loading
 @dataclass
 class Loaded:
     """A scenario with where each of its keys was written."""
+
     scenario: Scenario
     path: Path
-    chain: list[Path]                     # the file and every file it extends, child first
+    chain: list[Path]  # the file and every file it extends, child first
     origins: dict[tuple, tuple[Path, int]] = field(default_factory=dict)
     raw: dict = field(default_factory=dict)
 
@@ -140,7 +149,7 @@ def _yaml_classes():
                     text = "a number of thousands of digits is not a plausible value"
                 else:
                     text = f"cannot read this value: {text[:200]}"
-                if not isinstance(getattr(node, "value", None), str):   # only a scalar becomes a marker
+                if not isinstance(getattr(node, "value", None), str):  # only a scalar becomes a marker
                     raise ConstructorError(None, None, text, node.start_mark) from None
                 return _Unreadable(text, node.start_mark.line + 1)
 
@@ -169,28 +178,35 @@ def _parse_yaml(path: Path):
     from ruamel.yaml import YAML
     from ruamel.yaml.constructor import ConstructorError
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     try:
         from ruamel.yaml.composer import MaxDepthExceededError
-    except ImportError:   # older ruamel: no max_depth; RecursionError is caught below
+    except ImportError:  # older ruamel: no max_depth; RecursionError is caught below
         MaxDepthExceededError = ()
 
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ScenarioError(f"the file is {size / 1e6:.1f} MB; a scenario file is at most "
-                                f"{MAX_FILE_BYTES / 1e6:g} MB", file=path,
-                                hint=f"{DATA_HINT}; the shipped baseline is 24 kB")
+            raise ScenarioError(
+                f"the file is {size / 1e6:.1f} MB; a scenario file is at most {MAX_FILE_BYTES / 1e6:g} MB",
+                file=path,
+                hint=f"{DATA_HINT}; the shipped baseline is 24 kB",
+            )
         with open(path, "rb") as f:
             raw = f.read(MAX_FILE_BYTES + 1)
     except OSError as e:
         raise ScenarioError(f"cannot read the file: {e.strerror or e}", file=path) from None
-    if len(raw) > MAX_FILE_BYTES:   # grew since stat()
+    if len(raw) > MAX_FILE_BYTES:  # grew since stat()
         raise ScenarioError(f"the file is larger than {MAX_FILE_BYTES / 1e6:g} MB", file=path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ScenarioError(f"cannot read the file: {e}", file=path, line=raw[:e.start].count(b"\n") + 1,
-                            hint="save the file as UTF-8") from None
+        raise ScenarioError(
+            f"cannot read the file: {e}",
+            file=path,
+            line=raw[: e.start].count(b"\n") + 1,
+            hint="save the file as UTF-8",
+        ) from None
 
     composer, constructor = _yaml_classes()
     yaml = YAML(typ="rt")
@@ -200,34 +216,53 @@ def _parse_yaml(path: Path):
     try:
         data = yaml.load(text)
     except _TooManyNodes as e:
-        raise ScenarioError(f"the file holds more than {MAX_NODES:,} values", file=path, line=e.line,
-                            hint=DATA_HINT) from None
+        raise ScenarioError(
+            f"the file holds more than {MAX_NODES:,} values", file=path, line=e.line, hint=DATA_HINT
+        ) from None
     except MaxDepthExceededError as e:
         mark = e.problem_mark or e.context_mark
-        raise ScenarioError(f"the file is nested more than {MAX_DEPTH} levels deep", file=path,
-                            line=mark.line + 1 if mark is not None else None,
-                            hint="a scenario is a few levels deep; look for unclosed [ or { "
-                                 "or indentation that keeps growing") from None
+        raise ScenarioError(
+            f"the file is nested more than {MAX_DEPTH} levels deep",
+            file=path,
+            line=mark.line + 1 if mark is not None else None,
+            hint="a scenario is a few levels deep; look for unclosed [ or { "
+            "or indentation that keeps growing",
+        ) from None
     except RecursionError:
-        raise ScenarioError("the file is nested too deeply to read", file=path,
-                            hint="a scenario is a few levels deep; look for unclosed [ or {") from None
+        raise ScenarioError(
+            "the file is nested too deeply to read",
+            file=path,
+            hint="a scenario is a few levels deep; look for unclosed [ or {",
+        ) from None
     except ConstructorError as e:
         mark = e.problem_mark or e.context_mark
-        raise ScenarioError(str(e.problem or e.context), file=path,
-                            line=mark.line + 1 if mark is not None else None,
-                            hint="check the value on this line") from None
+        raise ScenarioError(
+            str(e.problem or e.context),
+            file=path,
+            line=mark.line + 1 if mark is not None else None,
+            hint="check the value on this line",
+        ) from None
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None
         duplicate = "duplicate key" in str(e.problem or "")
-        raise ScenarioError(f"YAML syntax error: {e.problem or e.context}", file=path, line=line,
-                            hint="a key may appear once in a mapping: keep one of them" if duplicate else
-                            "check indentation, colons and quotes on this line and the one above") from None
+        raise ScenarioError(
+            f"YAML syntax error: {e.problem or e.context}",
+            file=path,
+            line=line,
+            hint="a key may appear once in a mapping: keep one of them"
+            if duplicate
+            else "check indentation, colons and quotes on this line and the one above",
+        ) from None
     except YAMLError as e:
         raise ScenarioError(f"YAML error: {str(e)[:300]}", file=path) from None
     if data is None:
-        raise ScenarioError("the file is empty", file=path, line=1,
-                            hint="a scenario needs at least `name:` and `extends: baseline`")
+        raise ScenarioError(
+            "the file is empty",
+            file=path,
+            line=1,
+            hint="a scenario needs at least `name:` and `extends: baseline`",
+        )
     if not isinstance(data, dict):
         raise ScenarioError("a scenario must be a mapping of keys to values", file=path, line=1)
     return data
@@ -236,6 +271,7 @@ def _parse_yaml(path: Path):
 @dataclass
 class _Budget:
     """What is left of MAX_NODES for an extends chain, and the containers already expanded in a file."""
+
     left: int = MAX_NODES
     seen: set = field(default_factory=set)
     aliased: bool = False
@@ -276,8 +312,16 @@ def _describe_key(k) -> str:
     return f"a {type(k).__name__} value"
 
 
-def _plain(node, path: Path, prefix: tuple, origins: dict, budget: _Budget | None = None,
-           line: int | None = None, depth: int = 0, alias: tuple | None = None):
+def _plain(
+    node,
+    path: Path,
+    prefix: tuple,
+    origins: dict,
+    budget: _Budget | None = None,
+    line: int | None = None,
+    depth: int = 0,
+    alias: tuple | None = None,
+):
     """ruamel nodes → plain Python, recording (file, line) for every key path.
 
     Counts every value against ``budget`` (aliases are expanded here, so an alias bomb is
@@ -299,16 +343,24 @@ def _plain(node, path: Path, prefix: tuple, origins: dict, budget: _Budget | Non
     if budget.left < 0 or depth > MAX_DEPTH:
         where_line, where_key = alias if alias is not None else (line, prefix)
         if budget.left < 0:
-            raise ScenarioError(f"the scenario holds more than {MAX_NODES:,} values"
-                                + (" once its aliases (*name) are expanded" if alias else ""),
-                                file=path, line=where_line, key=_dotted(where_key),
-                                hint="an alias (*name) repeats what its anchor (&name) holds; nested aliases "
-                                     "multiply" if alias else DATA_HINT)
-        raise ScenarioError(f"the scenario is nested more than {MAX_DEPTH} levels deep"
-                            + (" once its aliases (*name) are expanded" if alias else ""),
-                            file=path, line=where_line, key=_dotted(where_key[:MAX_DEPTH]),
-                            hint="an alias (*name) inside the mapping or list it names repeats it "
-                                 "without end")
+            raise ScenarioError(
+                f"the scenario holds more than {MAX_NODES:,} values"
+                + (" once its aliases (*name) are expanded" if alias else ""),
+                file=path,
+                line=where_line,
+                key=_dotted(where_key),
+                hint="an alias (*name) repeats what its anchor (&name) holds; nested aliases multiply"
+                if alias
+                else DATA_HINT,
+            )
+        raise ScenarioError(
+            f"the scenario is nested more than {MAX_DEPTH} levels deep"
+            + (" once its aliases (*name) are expanded" if alias else ""),
+            file=path,
+            line=where_line,
+            key=_dotted(where_key[:MAX_DEPTH]),
+            hint="an alias (*name) inside the mapping or list it names repeats it without end",
+        )
 
     if isinstance(node, CommentedMap):
         out = {}
@@ -318,20 +370,30 @@ def _plain(node, path: Path, prefix: tuple, origins: dict, budget: _Budget | Non
             except (KeyError, TypeError, AttributeError):
                 kline = line
             if isinstance(k, _Unreadable):
-                raise ScenarioError(k.message, file=path, line=k.line, key=_dotted(prefix),
-                                    hint="check the key on this line")
+                raise ScenarioError(
+                    k.message, file=path, line=k.line, key=_dotted(prefix), hint="check the key on this line"
+                )
             if isinstance(k, str):
                 key = str(k)
             elif isinstance(k, int) and not isinstance(k, bool) and type(k).__name__ != "ScalarBoolean":
-                key = int(k)          # years of a series, ages of enrolment_rate and attrition
+                key = int(k)  # years of a series, ages of enrolment_rate and attrition
             else:
-                raise ScenarioError(f"a key must be a name; got {_describe_key(k)}", file=path, line=kline,
-                                    key=_dotted(prefix + (_key_text(k),)),
-                                    hint="keys are names such as `births` (or years such as 2021 in a "
-                                         f"series); quote a key that is meant as text: '{_key_text(k)}': ...")
+                raise ScenarioError(
+                    f"a key must be a name; got {_describe_key(k)}",
+                    file=path,
+                    line=kline,
+                    key=_dotted(prefix + (_key_text(k),)),
+                    hint="keys are names such as `births` (or years such as 2021 in a "
+                    f"series); quote a key that is meant as text: '{_key_text(k)}': ...",
+                )
             if key in out:
-                raise ScenarioError(f"the key {key!r} is written twice in this mapping", file=path,
-                                    line=kline, key=_dotted(prefix + (key,)), hint="keep one of them")
+                raise ScenarioError(
+                    f"the key {key!r} is written twice in this mapping",
+                    file=path,
+                    line=kline,
+                    key=_dotted(prefix + (key,)),
+                    hint="keep one of them",
+                )
             origins[prefix + (key,)] = (path, kline)
             out[key] = _plain(v, path, prefix + (key,), origins, budget, kline, depth + 1, alias)
         return out
@@ -342,26 +404,31 @@ def _plain(node, path: Path, prefix: tuple, origins: dict, budget: _Budget | Non
                 iline = node.lc.item(i)[0] + 1
             except (KeyError, TypeError, AttributeError):
                 iline = line
-            if id(v) in budget.seen:   # an alias: ruamel gives its anchor's line, not the alias's
+            if id(v) in budget.seen:  # an alias: ruamel gives its anchor's line, not the alias's
                 iline = line
             origins[prefix + (i,)] = (path, iline)
             out.append(_plain(v, path, prefix + (i,), origins, budget, iline, depth + 1, alias))
         return out
     if isinstance(node, _Unreadable):
-        raise ScenarioError(node.message, file=path, line=node.line, key=_dotted(prefix),
-                            hint="check the value on this line")
+        raise ScenarioError(
+            node.message, file=path, line=node.line, key=_dotted(prefix), hint="check the value on this line"
+        )
     if isinstance(node, bool) or type(node).__name__ == "ScalarBoolean":
         return bool(node)
     if isinstance(node, (int, float)):
         number = float(node) if isinstance(node, float) else int(node)
         if isinstance(number, int) and prefix[-1:] == ("seed",):
-            return number     # any non-negative integer is a seed
+            return number  # any non-negative integer is a seed
         try:
             check_number(float(number))
         except OverflowError:
-            raise ScenarioError("a number of more than 300 digits is not a plausible value", file=path,
-                                line=line, key=_dotted(prefix),
-                                hint="check for a typo: extra zeros") from None
+            raise ScenarioError(
+                "a number of more than 300 digits is not a plausible value",
+                file=path,
+                line=line,
+                key=_dotted(prefix),
+                hint="check for a typo: extra zeros",
+            ) from None
         except SeriesError as e:
             raise ScenarioError(str(e), file=path, line=line, key=_dotted(prefix), hint=e.hint) from None
         return number
@@ -382,16 +449,22 @@ def _is_series_mapping(d: dict) -> bool:
 def _merge(parent: dict, child: dict) -> dict:
     out = dict(parent)
     for k, v in child.items():
-        if (k in out and isinstance(out[k], dict) and isinstance(v, dict)
-                and not _is_series_mapping(v) and not _is_series_mapping(out[k])):
+        if (
+            k in out
+            and isinstance(out[k], dict)
+            and isinstance(v, dict)
+            and not _is_series_mapping(v)
+            and not _is_series_mapping(out[k])
+        ):
             out[k] = _merge(out[k], v)
         else:
             out[k] = v
     return out
 
 
-def _load_chain(path: Path, seen: tuple[Path, ...], budget: _Budget | None = None
-                ) -> tuple[dict, dict, list[Path]]:
+def _load_chain(
+    path: Path, seen: tuple[Path, ...], budget: _Budget | None = None
+) -> tuple[dict, dict, list[Path]]:
     budget = budget if budget is not None else _Budget()
     raw = _read_yaml(path)
     origins: dict = {}
@@ -407,15 +480,30 @@ def _load_chain(path: Path, seen: tuple[Path, ...], budget: _Budget | None = Non
     try:
         parent_path = find_scenario(parent_ref, relative_to=path.parent)
     except ScenarioError as e:
-        raise ScenarioError(f"extends a scenario that does not exist: '{parent_ref}'",
-                            file=path, line=line, key="extends", hint=e.hint) from None
+        raise ScenarioError(
+            f"extends a scenario that does not exist: '{parent_ref}'",
+            file=path,
+            line=line,
+            key="extends",
+            hint=e.hint,
+        ) from None
     if parent_path in seen + (path,):
         cycle = " → ".join(p.name for p in seen + (path, parent_path))
-        raise ScenarioError(f"`extends` makes a cycle: {cycle}", file=path, key="extends", line=line,
-                            hint="a scenario cannot extend itself, directly or through others")
+        raise ScenarioError(
+            f"`extends` makes a cycle: {cycle}",
+            file=path,
+            key="extends",
+            line=line,
+            hint="a scenario cannot extend itself, directly or through others",
+        )
     if len(seen) + 1 >= MAX_EXTENDS:
-        raise ScenarioError(f"`extends` chains more than {MAX_EXTENDS} files", file=path, key="extends",
-                            line=line, hint="extend the baseline, or a scenario that extends it, directly")
+        raise ScenarioError(
+            f"`extends` chains more than {MAX_EXTENDS} files",
+            file=path,
+            key="extends",
+            line=line,
+            hint="extend the baseline, or a scenario that extends it, directly",
+        )
     pdata, porigins, chain = _load_chain(parent_path, seen + (path,), budget)
     merged = _merge(pdata, data)
     porigins = {k: v for k, v in porigins.items() if not _shadowed(k, data)}
@@ -473,8 +561,9 @@ def _check_name(data: dict, origins: dict, path: Path) -> None:
             check_name(name)
         except ValueError as e:
             file, line = _where(origins, ("name",), path)
-            raise ScenarioError(str(e), file=file, line=line, key="name",
-                                hint=getattr(e, "hint", None)) from None
+            raise ScenarioError(
+                str(e), file=file, line=line, key="name", hint=getattr(e, "hint", None)
+            ) from None
 
 
 def _series_leaves(node: Any, prefix: tuple, bounds=None):
@@ -483,8 +572,9 @@ def _series_leaves(node: Any, prefix: tuple, bounds=None):
         yield prefix, node, bounds
     elif isinstance(node, BaseModel):
         for name, info in type(node).model_fields.items():
-            yield from _series_leaves(getattr(node, name), prefix + (name,),
-                                      series_bounds(info.annotation, info.metadata))
+            yield from _series_leaves(
+                getattr(node, name), prefix + (name,), series_bounds(info.annotation, info.metadata)
+            )
     elif isinstance(node, (list, tuple)):
         for i, v in enumerate(node):
             yield from _series_leaves(v, prefix + (i,), bounds)
@@ -512,20 +602,31 @@ def _check_growth(loaded: Loaded) -> None:
         bad = ~np.isfinite(vals) | (np.abs(vals) > MAX_MAGNITUDE)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            problem = (f"its growth takes it to {vals[i]:.3g} by {years[i]}, which is not a plausible value "
-                       f"(the limit is ±{MAX_MAGNITUDE:g})")
+            problem = (
+                f"its growth takes it to {vals[i]:.3g} by {years[i]}, which is not a plausible value "
+                f"(the limit is ±{MAX_MAGNITUDE:g})"
+            )
         elif bounds is not None and bounds.lo is not None and (vals < bounds.lo).any():
             i = int(np.flatnonzero(vals < bounds.lo)[0])
-            problem = (f"{bounds.what} must be ≥ {bounds.lo:g}; its growth takes it to "
-                       f"{_near(vals[i], bounds.lo)} by {years[i]}")
+            problem = (
+                f"{bounds.what} must be ≥ {bounds.lo:g}; its growth takes it to "
+                f"{_near(vals[i], bounds.lo)} by {years[i]}"
+            )
         elif bounds is not None and bounds.hi is not None and (vals > bounds.hi).any():
             i = int(np.flatnonzero(vals > bounds.hi)[0])
-            problem = (f"{bounds.what} must be ≤ {bounds.hi:g}; its growth takes it to "
-                       f"{_near(vals[i], bounds.hi)} by {years[i]}")
+            problem = (
+                f"{bounds.what} must be ≤ {bounds.hi:g}; its growth takes it to "
+                f"{_near(vals[i], bounds.hi)} by {years[i]}"
+            )
         if problem is not None:
             file, line = _where(loaded.origins, key_path, loaded.path)
-            raise ScenarioError(problem, file=file, line=line, key=_dotted(key_path),
-                                hint=GROWTH_HINT + "; give year points instead if the value must level off")
+            raise ScenarioError(
+                problem,
+                file=file,
+                line=line,
+                key=_dotted(key_path),
+                hint=GROWTH_HINT + "; give year points instead if the value must level off",
+            )
 
 
 def _check_notes(loaded: Loaded) -> None:
@@ -537,8 +638,12 @@ def _check_notes(loaded: Loaded) -> None:
                 node = node[key]
             else:
                 file, line = loaded.origins.get(("notes", i), (loaded.path, None))
-                raise ScenarioError(f"note is about '{note.about}', which the scenario does not have",
-                                    file=file, line=line, key=f"notes.{i}.about")
+                raise ScenarioError(
+                    f"note is about '{note.about}', which the scenario does not have",
+                    file=file,
+                    line=line,
+                    key=f"notes.{i}.about",
+                )
 
 
 def _check_projects(loaded: Loaded) -> None:
@@ -548,12 +653,22 @@ def _check_projects(loaded: Loaded) -> None:
     try:
         check_projects(s.finance, s.horizon.start, s.horizon.end)
     except ValueError as e:
-        bad = next(i for i, p in enumerate(s.finance.projects)
-                   if not (s.horizon.start <= p.start <= s.horizon.end and s.horizon.start <= p.opens <= s.horizon.end))
+        bad = next(
+            i
+            for i, p in enumerate(s.finance.projects)
+            if not (
+                s.horizon.start <= p.start <= s.horizon.end and s.horizon.start <= p.opens <= s.horizon.end
+            )
+        )
         key = ("finance", "projects", bad)
         file, line = loaded.origins.get(key, (loaded.path, None))
-        raise ScenarioError(str(e), file=file, line=line, key="finance.projects." + str(bad),
-                            hint="move the project's years inside the horizon, or extend the horizon") from None
+        raise ScenarioError(
+            str(e),
+            file=file,
+            line=line,
+            key="finance.projects." + str(bad),
+            hint="move the project's years inside the horizon, or extend the horizon",
+        ) from None
 
 
 def _check_paths(loaded: Loaded) -> None:
@@ -573,26 +688,36 @@ def _check_targets(loaded: Loaded) -> None:
         y0, y1 = t.years
         if t.id in seen:
             file, line = loaded.origins.get(("targets", i, "id"), (loaded.path, None))
-            raise ScenarioError(f"target id '{t.id}' is used twice", file=file, line=line, key=f"targets.{i}.id")
+            raise ScenarioError(
+                f"target id '{t.id}' is used twice", file=file, line=line, key=f"targets.{i}.id"
+            )
         seen.add(t.id)
         if y0 < s.horizon.start or y1 > s.horizon.end:
             file, line = loaded.origins.get(("targets", i, "year"), (loaded.path, None))
-            raise ScenarioError(f"target '{t.id}' is for {t.year}, outside the horizon "
-                                f"{s.horizon.start}-{s.horizon.end}", file=file, line=line,
-                                key=f"targets.{i}.year", hint="move the target's year or the horizon's end")
+            raise ScenarioError(
+                f"target '{t.id}' is for {t.year}, outside the horizon {s.horizon.start}-{s.horizon.end}",
+                file=file,
+                line=line,
+                key=f"targets.{i}.year",
+                hint="move the target's year or the horizon's end",
+            )
 
 
 def _short(x: Any, limit: int = 80) -> str:
     text = repr(x)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _explain(err: ValidationError, data: dict, origins: dict, path: Path) -> ScenarioError:
     """The first validation error as a ScenarioError with file, line and a did-you-mean."""
     errors = err.errors()
-    key_errors = [x for x in errors if x["type"] in ("invalid_key", "extra_forbidden")
-                  or (x["type"] == "string_type" and "[key]" in x["loc"])]
-    e = (key_errors or errors)[0]      # a wrong key first: it often explains the other errors
+    key_errors = [
+        x
+        for x in errors
+        if x["type"] in ("invalid_key", "extra_forbidden")
+        or (x["type"] == "string_type" and "[key]" in x["loc"])
+    ]
+    e = (key_errors or errors)[0]  # a wrong key first: it often explains the other errors
     raw_loc = e["loc"]
     loc = tuple(p for p in raw_loc if not (isinstance(p, str) and (p.startswith("function-") or "[" in p)))
     loc = _strip_union_tags(loc)
@@ -602,20 +727,27 @@ def _explain(err: ValidationError, data: dict, origins: dict, path: Path) -> Sce
     file, line = _where(origins, loc, path)
     msg = e["msg"]
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     ctx = e.get("ctx") or {}
-    hint = getattr(ctx.get("error"), "hint", None)   # SeriesError / InputError carry one
+    hint = getattr(ctx.get("error"), "hint", None)  # SeriesError / InputError carry one
     if e["type"] == "invalid_key" or (e["type"] == "string_type" and "[key]" in raw_loc):
         bad = loc[-1] if loc else e.get("input")
         msg = f"a key must be a name; got {_describe_key(bad)}"
         valid = _valid_keys(loc[:-1])
-        hint = (f"valid keys here: {', '.join(valid)}" if valid
-                else "keys here are names; quote a key that is meant as text: '42': ...")
+        hint = (
+            f"valid keys here: {', '.join(valid)}"
+            if valid
+            else "keys here are names; quote a key that is meant as text: '42': ..."
+        )
     elif e["type"] == "extra_forbidden":
         valid = _valid_keys(loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
         msg = "unknown key"
-        hint = f"did you mean '{close[0]}'?" if close else (f"valid keys here: {', '.join(valid)}" if valid else None)
+        hint = (
+            f"did you mean '{close[0]}'?"
+            if close
+            else (f"valid keys here: {', '.join(valid)}" if valid else None)
+        )
     elif e["type"] == "missing":
         msg = "required key is missing"
         hint = "add it here, or `extends:` a scenario that has it"
@@ -625,8 +757,18 @@ def _explain(err: ValidationError, data: dict, origins: dict, path: Path) -> Sce
     elif e["type"] == "finite_number":
         msg = f"{_short(e.get('input'), 40)} is not a finite number"
         hint = FINITE_HINT
-    elif e["type"] in ("int_parsing", "float_parsing", "int_type", "float_type", "string_type",
-                       "dict_type", "model_type", "list_type", "bool_type", "int_from_float"):
+    elif e["type"] in (
+        "int_parsing",
+        "float_parsing",
+        "int_type",
+        "float_type",
+        "string_type",
+        "dict_type",
+        "model_type",
+        "list_type",
+        "bool_type",
+        "int_from_float",
+    ):
         msg = f"{msg} (got {_short(e.get('input'))})"
     elif e["type"] == "literal_error":
         msg = f"{msg} (got {_short(e.get('input'))})"
@@ -637,8 +779,7 @@ def _named_field(loc: tuple, msg: str) -> tuple:
     """A model-level check (e.g. "horizon start 2021 is not the base population's year") is reported
     at the model; point it at the first of the model's fields its message names."""
     fields = _valid_keys(loc)
-    hits = [(m.start(), f) for f in fields
-            for m in [re.search(rf"(?<![\w.]){re.escape(f)}(?!\w)", msg)] if m]
+    hits = [(m.start(), f) for f in fields for m in [re.search(rf"(?<![\w.]){re.escape(f)}(?!\w)", msg)] if m]
     return loc + (min(hits)[1],) if hits else loc
 
 

@@ -14,4 +14,6 @@ class Population(Strict):
     mortality: DataFile = Field(description="CSV in data/: age, qx (probability of dying within the year)")
     mortality_scale: PositiveSeries = Field(description="multiplier on the qx of `mortality`, per year")
     net_migration: AnySeries = Field(description="persons a year, negative for net out-migration")
-    migration_profile: DataFile = Field(description="CSV in data/: age, share (relative migration rate by age)")
+    migration_profile: DataFile = Field(
+        description="CSV in data/: age, share (relative migration rate by age)"
+    )

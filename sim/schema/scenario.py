@@ -35,13 +35,16 @@ class Horizon(Strict):
         if self.end <= self.start:
             raise ValueError(f"horizon end ({self.end}) must be after its start ({self.start})")
         if self.end > LAST_YEAR_COVERED:
-            raise ValueError(f"horizon end {self.end} is beyond {LAST_YEAR_COVERED}, "
-                             "the last year the default inputs are meant to carry")
+            raise ValueError(
+                f"horizon end {self.end} is beyond {LAST_YEAR_COVERED}, "
+                "the last year the default inputs are meant to carry"
+            )
         return self
 
 
 class Note(Strict):
     """A remark the scenario carries with it, e.g. which of two conflicting sources it uses."""
+
     about: str
     text: str
     source: str | None = None
@@ -69,10 +72,10 @@ class Scenario(Strict):
         if self.population.base_year != self.horizon.start:
             raise ValueError(
                 f"horizon start {self.horizon.start} is not the base population's year "
-                f"{self.population.base_year}: the data cover {self.population.base_year} onwards")
+                f"{self.population.base_year}: the data cover {self.population.base_year} onwards"
+            )
         return self
 
     @property
     def years(self) -> np.ndarray:
         return np.arange(self.horizon.start, self.horizon.end + 1)
-

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Literal
 
 from pydantic import Field, create_model, model_validator
 
 from ..core.levels import FLOW_LEVELS
 from .fields import Count, Rate, RateSeries, Strict
 
-RateOrGrades = Union[RateSeries, list[RateSeries]]
+RateOrGrades = RateSeries | list[RateSeries]
 
 
 class LevelFlow(Strict):
     """Per-grade repetition and dropout; promotion is what remains (1 − repetition − dropout)."""
-    repetition: RateOrGrades = Field(description="share repeating a grade: one rate for every grade, "
-                                                 "or one per grade")
-    dropout: RateOrGrades = Field(description="share leaving school from a grade: one rate for every "
-                                              "grade, or one per grade")
+
+    repetition: RateOrGrades = Field(
+        description="share repeating a grade: one rate for every grade, or one per grade"
+    )
+    dropout: RateOrGrades = Field(
+        description="share leaving school from a grade: one rate for every grade, or one per grade"
+    )
 
 
 class _Flows(Strict):
@@ -30,13 +33,17 @@ class _Flows(Strict):
             for what in ("repetition", "dropout"):
                 v = getattr(flow, what)
                 if isinstance(v, list) and len(v) != lv.grades:
-                    raise ValueError(f"{lv.name}.{what} lists {len(v)} grades; {lv.name} has {lv.grades} "
-                                     "(give one value for all grades, or one per grade)")
+                    raise ValueError(
+                        f"{lv.name}.{what} lists {len(v)} grades; {lv.name} has {lv.grades} "
+                        "(give one value for all grades, or one per grade)"
+                    )
             rep, drop = _as_list(flow.repetition, lv.grades), _as_list(flow.dropout, lv.grades)
-            for g, (r, d) in enumerate(zip(rep, drop)):
+            for g, (r, d) in enumerate(zip(rep, drop, strict=True)):
                 if r.values.max() + d.values.max() > 1 + 1e-9:
-                    raise ValueError(f"{lv.name} grade {g + 1}: repetition + dropout exceed 1, "
-                                     "leaving no one to be promoted")
+                    raise ValueError(
+                        f"{lv.name} grade {g + 1}: repetition + dropout exceed 1, "
+                        "leaving no one to be promoted"
+                    )
         return self
 
 
@@ -44,8 +51,9 @@ def _as_list(v, n: int) -> list:
     return v if isinstance(v, list) else [v] * n
 
 
-Flows = create_model("Flows", __base__=_Flows, __module__=__name__,
-                     **{lv.name: (LevelFlow, ...) for lv in FLOW_LEVELS})
+Flows = create_model(
+    "Flows", __base__=_Flows, __module__=__name__, **{lv.name: (LevelFlow, ...) for lv in FLOW_LEVELS}
+)
 Flows.__doc__ = "Repetition and dropout by flow level (every level required)."
 
 
@@ -56,21 +64,25 @@ class Transitions(Strict):
     senior_to_undergraduate: RateSeries
     senior_to_higher_vocational: RateSeries
     vocational_to_higher_vocational: RateSeries
-    higher_vocational_to_undergraduate: RateSeries = Field(description="专升本: share of 高职 graduates "
-                                                                       "entering undergraduate study")
+    higher_vocational_to_undergraduate: RateSeries = Field(
+        description="专升本: share of 高职 graduates entering undergraduate study"
+    )
 
     @model_validator(mode="after")
     def _shares(self):
         total = self.senior_to_undergraduate.values.max() + self.senior_to_higher_vocational.values.max()
         if total > 1 + 1e-9:
-            raise ValueError("senior_to_undergraduate + senior_to_higher_vocational exceed 1 "
-                             f"({total:g}): a graduate enters one programme at most")
+            raise ValueError(
+                "senior_to_undergraduate + senior_to_higher_vocational exceed 1 "
+                f"({total:g}): a graduate enters one programme at most"
+            )
         return self
 
 
 class Preschool(Strict):
     enrolment_rate: dict[Literal[3, 4, 5], RateSeries] = Field(
-        description="children enrolled per child of that age (ages 3, 4, 5)")
+        description="children enrolled per child of that age (ages 3, 4, 5)"
+    )
 
     @model_validator(mode="after")
     def _all_ages(self):
@@ -82,6 +94,7 @@ class Preschool(Strict):
 
 class BaseEnrolment(Strict):
     """Observed base-year stocks from which the grade-by-grade stock is laid out."""
+
     primary_ner: Rate
     junior_ner: Rate
     senior_general: Count
@@ -94,4 +107,3 @@ class Students(Strict):
     flows: Flows
     transitions: Transitions
     base: BaseEnrolment
-

@@ -20,8 +20,11 @@ from pydantic import Field, field_validator, model_validator
 from ..core.catalogue import known, names
 from .fields import Strict, Text
 
-KIND_LABELS = {"indicative": ("预期性", "indicative"), "binding": ("约束性", "binding"),
-               "assumption": ("规划假设", "planner's assumption")}
+KIND_LABELS = {
+    "indicative": ("预期性", "indicative"),
+    "binding": ("约束性", "binding"),
+    "assumption": ("规划假设", "planner's assumption"),
+}
 
 
 class Target(Strict):
@@ -30,7 +33,9 @@ class Target(Strict):
     year: int | str = Field(description="a year, or a range 'YYYY-YYYY' in which every year must meet it")
     comparison: Literal[">=", "<=", "=", "within"] = ">="
     value: float
-    tolerance: float = Field(0.0, ge=0, description="for '=' and 'within': allowed distance, as a share of value")
+    tolerance: float = Field(
+        0.0, ge=0, description="for '=' and 'within': allowed distance, as a share of value"
+    )
     kind: Literal["indicative", "binding", "assumption"] = "indicative"
     source: str
     label: Text | None = None

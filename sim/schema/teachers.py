@@ -51,8 +51,15 @@ class LevelBlock(Strict):
         return getattr(self, level)
 
 
-def by_level(name: str, field_type: Any, levels: tuple[str, ...], doc: str, *,
-             base: type[LevelBlock] = LevelBlock, module: str = __name__) -> type[LevelBlock]:
+def by_level(
+    name: str,
+    field_type: Any,
+    levels: tuple[str, ...],
+    doc: str,
+    *,
+    base: type[LevelBlock] = LevelBlock,
+    module: str = __name__,
+) -> type[LevelBlock]:
     """A model named ``name`` with one required ``field_type`` key per level of ``levels``.
 
     The level names come from the levels table (``sim.core.levels``), so a block cannot
@@ -64,58 +71,74 @@ def by_level(name: str, field_type: Any, levels: tuple[str, ...], doc: str, *,
     >>> B(primary=1, junior=2).get("junior"), list(B.model_fields), B.__doc__
     (2.0, ['primary', 'junior'], 'Two levels.')
     """
-    model = create_model(name, __base__=base, __module__=module,
-                         **{lv: (field_type, ...) for lv in levels})
+    model = create_model(name, __base__=base, __module__=module, **{lv: (field_type, ...) for lv in levels})
     model.__doc__ = doc
     return model
 
 
 # ------------------------------------------------------------------------- demand
 StaffRatios = by_level(
-    "StaffRatios", PositiveSeries, SCHOOL_LEVELS,
+    "StaffRatios",
+    PositiveSeries,
+    SCHOOL_LEVELS,
     "Students per staff member (教职工) by school level, for ratio-mode demand (no preschool key: "
-    "preschool demand uses class sizes).")
+    "preschool demand uses class sizes).",
+)
 
 
 class AreaSizes(Strict):
     """Pupils per class in urban and in rural schools."""
+
     urban: PositiveSeries
     rural: PositiveSeries
 
 
 class PreschoolClassSizes(Strict):
     """Children per kindergarten class by age group."""
+
     small: PositiveSeries = Field(description="age 3")
     middle: PositiveSeries = Field(description="age 4")
     large: PositiveSeries = Field(description="age 5")
 
 
 ClassSizes = create_model(
-    "ClassSizes", __base__=LevelBlock, __module__=__name__,
-    preschool=(PreschoolClassSizes, ...), **{lv: (AreaSizes, ...) for lv in SCHOOL_LEVELS})
+    "ClassSizes",
+    __base__=LevelBlock,
+    __module__=__name__,
+    preschool=(PreschoolClassSizes, ...),
+    **{lv: (AreaSizes, ...) for lv in SCHOOL_LEVELS},
+)
 ClassSizes.__doc__ = "Pupils per class: preschool by age group, school levels by area (class-mode demand)."
 
 TeachersPerClass = by_level(
-    "TeachersPerClass", Positive, LEVELS, "Full-time teachers per class by level (class-mode demand).")
+    "TeachersPerClass", Positive, LEVELS, "Full-time teachers per class by level (class-mode demand)."
+)
 
 RuralShares = by_level(
-    "RuralShares", RateSeries, LEVELS, "Share of each level's enrolment in rural (乡镇及以下) schools.")
+    "RuralShares", RateSeries, LEVELS, "Share of each level's enrolment in rural (乡镇及以下) schools."
+)
 
 Elasticities = by_level(
-    "Elasticities", Elasticity, LEVELS,
+    "Elasticities",
+    Elasticity,
+    LEVELS,
     "Teacher demand's elasticity to enrolment by level (elasticity-mode demand): the base year's "
-    "teachers move each year by elasticity × the % change in enrolment.")
+    "teachers move each year by elasticity × the % change in enrolment.",
+)
 
 
 class Demand(Strict):
     """Teacher demand by level and area (subject demand is computed from ``curriculum`` in every mode)."""
+
     mode: Literal["ratio", "class", "elasticity"] = Field(
         description="ratio: students per staff post; class: classes × teachers per class; elasticity: "
-                    "the base year's teachers, moved by elasticity × the % change in enrolment")
+        "the base year's teachers, moved by elasticity × the % change in enrolment"
+    )
     elasticity: Elasticities
     staff_ratio: StaffRatios
-    teachers_per_staff: Rate = Field(description="full-time teachers per staff post (1.0: the staffing "
-                                                 "norm is used as a teacher norm)")
+    teachers_per_staff: Rate = Field(
+        description="full-time teachers per staff post (1.0: the staffing norm is used as a teacher norm)"
+    )
     class_size: ClassSizes
     teachers_per_class: TeachersPerClass
     rural_share: RuralShares
@@ -124,6 +147,7 @@ class Demand(Strict):
 # --------------------------------------------------------------------- curriculum
 class WeeklyPeriods(Strict):
     """Periods per week per class, by grade band."""
+
     grades_1_2: Periods
     grades_3_6: Periods
     junior: Periods
@@ -132,6 +156,7 @@ class WeeklyPeriods(Strict):
 
 class TeachingLoad(Strict):
     """Periods a subject teacher teaches per week, by level."""
+
     primary: Positive
     junior: Positive
     senior: Positive
@@ -139,20 +164,24 @@ class TeachingLoad(Strict):
 
 class Curriculum(Strict):
     """Subject demand: periods a week per class, and periods a subject teacher teaches a week."""
+
     periods: dict[Subject, WeeklyPeriods]
     load: dict[Subject, TeachingLoad]
 
     @model_validator(mode="after")
     def _same_subjects(self):
         if set(self.periods) != set(self.load):
-            raise ValueError(f"curriculum.periods names {sorted(self.periods)} but curriculum.load "
-                             f"names {sorted(self.load)}; give both for every subject")
+            raise ValueError(
+                f"curriculum.periods names {sorted(self.periods)} but curriculum.load "
+                f"names {sorted(self.load)}; give both for every subject"
+            )
         return self
 
 
 # ------------------------------------------------------------------------- supply
 class Retirement(Strict):
     """Statutory retirement ages and the gradual rise in them (the 2024 reform)."""
+
     male_age: Age = Field(description="men's retirement age before the reform")
     female_age: Age = Field(description="women teachers' retirement age before the reform")
     reform: bool = Field(description="apply the gradual rise from 2025-01-01")
@@ -164,6 +193,7 @@ class Retirement(Strict):
 
 class Tegang(Strict):
     """特岗计划: rural primary and junior teachers on fixed-term contracts."""
+
     hires: CountSeries = Field(description="特岗 teachers hired a year")
     primary_share: Rate = Field(description="share of the hires placed in primary (the rest in junior)")
     contract_years: int = Field(ge=1, le=10, description="length of a contract")
@@ -178,11 +208,13 @@ FemaleShares = by_level("FemaleShares", Rate, LEVELS, "Share of women among new 
 
 class Hiring(Strict):
     """Regular hiring, and the 公费师范生 (publicly funded teacher-training graduates) placed each year."""
+
     rule: Literal["fill", "budget", "establishment"] = Field(
         description="fill: every vacancy; budget: at most max_hires a year; "
-                    "establishment: up to the 编制 of each level")
+        "establishment: up to the 编制 of each level"
+    )
     max_hires: CountSeries = Field(description="the most regular hires a year (rule: budget)")
-    establishment: Establishment | None = None   # posts by level; only for rule: establishment
+    establishment: Establishment | None = None  # posts by level; only for rule: establishment
     hire_age: Age = Field(description="age of a regular hire")
     public_funded: CountSeries = Field(description="公费师范生 placed a year (rural primary and junior)")
     public_funded_primary_share: Rate = Field(description="share of them placed in primary")
@@ -192,12 +224,15 @@ class Hiring(Strict):
     @model_validator(mode="after")
     def _needs_establishment(self):
         if self.rule == "establishment" and self.establishment is None:
-            raise ValueError("hiring.rule is 'establishment' but hiring.establishment (posts by level) is not given")
+            raise ValueError(
+                "hiring.rule is 'establishment' but hiring.establishment (posts by level) is not given"
+            )
         return self
 
 
 class Training(Strict):
     """In-service training: the hours a teacher needs, and the trainings supplied."""
+
     required_hours: Positive = Field(description="hours each teacher needs per period")
     period_years: int = Field(ge=1, le=10, description="length of that period")
     person_trainings: CountSeries = Field(description="person-trainings supplied a year")
@@ -206,38 +241,50 @@ class Training(Strict):
 
 class TownshipSubsidy(Strict):
     """乡镇工作补贴 by cumulative years served in townships."""
+
     bracket_years: list[Annotated[int, Field(gt=0, le=60)]] = Field(
-        description="upper limits of the year bands (increasing)")
+        description="upper limits of the year bands (increasing)"
+    )
     monthly: list[Annotated[float, Field(ge=0)]] = Field(
-        description="yuan a month in each band: one more than the limits")
+        description="yuan a month in each band: one more than the limits"
+    )
     career_start_age: Age = Field(description="age from which base-stock rural teachers count township years")
 
     @model_validator(mode="after")
     def _brackets(self):
         if len(self.monthly) != len(self.bracket_years) + 1:
-            raise ValueError(f"township_subsidy: {len(self.bracket_years)} bracket limits need "
-                             f"{len(self.bracket_years) + 1} monthly amounts, got {len(self.monthly)}")
+            raise ValueError(
+                f"township_subsidy: {len(self.bracket_years)} bracket limits need "
+                f"{len(self.bracket_years) + 1} monthly amounts, got {len(self.monthly)}"
+            )
         if list(self.bracket_years) != sorted(set(self.bracket_years)):
             raise ValueError(f"township_subsidy.bracket_years must increase: {self.bracket_years}")
         return self
 
 
 StockTotals = by_level(
-    "StockTotals", Annotated[float, Field(ge=0)], LEVELS,
-    "Stated base-year full-time teachers by level; the stock file must sum to these.")
+    "StockTotals",
+    Annotated[float, Field(ge=0)],
+    LEVELS,
+    "Stated base-year full-time teachers by level; the stock file must sum to these.",
+)
 
 
 class Teachers(Strict):
     """The ``teachers:`` section. See docs/teachers.md for the equations."""
-    stock: DataFile = Field(description="CSV in data/: the base-year full-time teachers "
-                                        "by level, area, sex, age and contract")
+
+    stock: DataFile = Field(
+        description="CSV in data/: the base-year full-time teachers by level, area, sex, age and contract"
+    )
     stock_year: int = Field(ge=1950, le=2100, description="the year of the stock file")
     stock_totals: StockTotals
     demand: Demand
     curriculum: Curriculum
     retirement: Retirement
-    attrition: dict[Age, Rate] = Field(description="yearly probability of leaving for reasons other "
-                                                   "than retirement, by age band (key = first age)")
+    attrition: dict[Age, Rate] = Field(
+        description="yearly probability of leaving for reasons other "
+        "than retirement, by age band (key = first age)"
+    )
     tegang: Tegang
     hiring: Hiring
     training: Training
@@ -246,8 +293,10 @@ class Teachers(Strict):
     @model_validator(mode="after")
     def _attrition_bands(self):
         if MIN_AGE not in self.attrition:
-            raise ValueError(f"attrition needs a band starting at age {MIN_AGE} "
-                             f"(bands given start at {sorted(self.attrition)})")
+            raise ValueError(
+                f"attrition needs a band starting at age {MIN_AGE} "
+                f"(bands given start at {sorted(self.attrition)})"
+            )
         return self
 
 
@@ -280,8 +329,9 @@ def check_stock(table: Any, totals: StockTotals | dict | None = None, *, toleran
     """
     missing = [c for c in STOCK_COLUMNS if c not in table.columns]
     if missing:
-        raise StockError(1, f"the teacher stock file lacks column(s) {missing}; "
-                         f"expected {list(STOCK_COLUMNS)}")
+        raise StockError(
+            1, f"the teacher stock file lacks column(s) {missing}; expected {list(STOCK_COLUMNS)}"
+        )
     allowed = {"level": LEVELS, "area": AREAS, "sex": SEXES, "contract": CONTRACTS}
 
     def first_bad(mask) -> int:
@@ -306,23 +356,32 @@ def check_stock(table: Any, totals: StockTotals | dict | None = None, *, toleran
     hired = pd_numeric(table["hired"])
     bad = teg & ~np.isfinite(hired)
     if bad.any():
-        raise StockError(first_bad(bad) + 2, f"a 特岗 (tegang) row needs the year its contract began in `hired`")
+        raise StockError(
+            first_bad(bad) + 2, "a 特岗 (tegang) row needs the year its contract began in `hired`"
+        )
     bad = teg & ~(table["level"].isin(COMPULSORY) & (table["area"] == "rural")).to_numpy()
     if bad.any():
         i = first_bad(bad)
-        raise StockError(i + 2, f"特岗 teachers are rural primary or junior teachers, "
-                         f"not {table['area'].iloc[i]} {table['level'].iloc[i]}")
+        raise StockError(
+            i + 2,
+            f"特岗 teachers are rural primary or junior teachers, "
+            f"not {table['area'].iloc[i]} {table['level'].iloc[i]}",
+        )
     if totals is not None:
         tot = totals.model_dump() if hasattr(totals, "model_dump") else dict(totals)
         sums = table.groupby("level")["teachers"].sum()
         for level in LEVELS:
             got, want = float(sums.get(level, 0.0)), float(tot[level])
             if abs(got - want) > tolerance:
-                raise StockError(1, f"the stock file's {level} teachers sum to {got:g}, "
-                                 f"but stock_totals.{level} states {want:g}")
+                raise StockError(
+                    1,
+                    f"the stock file's {level} teachers sum to {got:g}, "
+                    f"but stock_totals.{level} states {want:g}",
+                )
 
 
 def pd_numeric(col) -> np.ndarray:
     """A column as float64, with anything that is not a number as NaN."""
     import pandas as pd
+
     return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)

@@ -30,7 +30,7 @@ DISTRIBUTIONS = ("norm", "truncnorm", "uniform", "triang", "beta", "lognorm")
 class Uncertainty(Strict):
     dist: str = Field(description="a scipy.stats distribution: " + ", ".join(DISTRIBUTIONS))
     params: dict[str, float] = {}
-    apply: Literal["scale", "shift", "set"] | None = None   # None: scale a series, set a number
+    apply: Literal["scale", "shift", "set"] | None = None  # None: scale a series, set a number
 
     @model_validator(mode="after")
     def _valid(self):
@@ -56,8 +56,9 @@ def frozen(u: Uncertainty):
     except TypeError as e:
         raise ValueError(f"{u.dist}: {e}; its parameters are {_param_names(dist)}") from None
     if not np.all(np.isfinite(q)):
-        raise ValueError(f"{u.dist} parameters {u.params} are outside its support "
-                         f"(parameters: {_param_names(dist)})")
+        raise ValueError(
+            f"{u.dist} parameters {u.params} are outside its support (parameters: {_param_names(dist)})"
+        )
     return fr
 
 

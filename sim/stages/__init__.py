@@ -34,35 +34,82 @@ from .teachers import teacher_stage
 @dataclass(frozen=True)
 class Stage:
     name: str
-    section: str                     # the scenario key that configures it
+    section: str  # the scenario key that configures it
     run: Callable[[Any, StageContext], dict]
-    needs: tuple[type, ...] = ()     # outputs of earlier stages it cannot run without
-    uses: tuple[type, ...] = ()      # outputs it uses when present
-    gives: tuple[type, ...] = ()     # outputs it leaves for later stages
-    varies: tuple[str, ...] = ()     # scenario paths that may be uncertain (fnmatch patterns)
-    catalogue: str = ""              # its file in sim/core/variables/
+    needs: tuple[type, ...] = ()  # outputs of earlier stages it cannot run without
+    uses: tuple[type, ...] = ()  # outputs it uses when present
+    gives: tuple[type, ...] = ()  # outputs it leaves for later stages
+    varies: tuple[str, ...] = ()  # scenario paths that may be uncertain (fnmatch patterns)
+    catalogue: str = ""  # its file in sim/core/variables/
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("population", "population", population_stage, gives=(Population,),
-          varies=("population.births", "population.mortality_scale", "population.net_migration"),
-          catalogue="population.csv"),
-    Stage("students", "students", student_stage, needs=(Population,), gives=(StudentFlows,),
-          varies=("students.preschool.enrolment_rate.*", "students.primary_entry_rate",
-                  "students.flows.*.repetition", "students.flows.*.dropout",
-                  "students.flows.*.repetition.*", "students.flows.*.dropout.*", "students.transitions.*"),
-          catalogue="students.csv"),
-    Stage("attainment", "attainment", attainment_stage, needs=(Population, StudentFlows), gives=(Attainment,),
-          catalogue="attainment.csv"),
-    Stage("teachers", "teachers", teacher_stage, needs=(StudentFlows,), gives=(TeacherSupply,),
-          varies=("teachers.tegang.hires", "teachers.tegang.retention"), catalogue="teachers.csv"),
-    Stage("finance", "finance", finance_stage, needs=(StudentFlows,), uses=(TeacherSupply,),
-          varies=("finance.price_index", "finance.pay.*", "finance.per_student.*", "finance.personnel_share.*",
-                  "finance.pupils_per_teacher.*", "finance.township_subsidy_fallback",
-                  "finance.tegang.in_contract_fallback", "finance.tegang.pay", "finance.tegang.central_subsidy",
-                  "finance.training.*", "finance.envelope", "finance.envelope_growth",
-                  "finance.envelope_base_ratio", "finance.civil_servant_pay"),
-          catalogue="finance.csv"),
+    Stage(
+        "population",
+        "population",
+        population_stage,
+        gives=(Population,),
+        varies=("population.births", "population.mortality_scale", "population.net_migration"),
+        catalogue="population.csv",
+    ),
+    Stage(
+        "students",
+        "students",
+        student_stage,
+        needs=(Population,),
+        gives=(StudentFlows,),
+        varies=(
+            "students.preschool.enrolment_rate.*",
+            "students.primary_entry_rate",
+            "students.flows.*.repetition",
+            "students.flows.*.dropout",
+            "students.flows.*.repetition.*",
+            "students.flows.*.dropout.*",
+            "students.transitions.*",
+        ),
+        catalogue="students.csv",
+    ),
+    Stage(
+        "attainment",
+        "attainment",
+        attainment_stage,
+        needs=(Population, StudentFlows),
+        gives=(Attainment,),
+        catalogue="attainment.csv",
+    ),
+    Stage(
+        "teachers",
+        "teachers",
+        teacher_stage,
+        needs=(StudentFlows,),
+        gives=(TeacherSupply,),
+        varies=("teachers.tegang.hires", "teachers.tegang.retention"),
+        catalogue="teachers.csv",
+    ),
+    Stage(
+        "finance",
+        "finance",
+        finance_stage,
+        needs=(StudentFlows,),
+        uses=(TeacherSupply,),
+        varies=(
+            "finance.price_index",
+            "finance.pay.*",
+            "finance.per_student.*",
+            "finance.personnel_share.*",
+            "finance.pupils_per_teacher.*",
+            "finance.township_subsidy_fallback",
+            "finance.tegang.in_contract_fallback",
+            "finance.tegang.pay",
+            "finance.tegang.central_subsidy",
+            "finance.training.*",
+            "finance.envelope",
+            "finance.envelope_growth",
+            "finance.envelope_base_ratio",
+            "finance.civil_servant_pay",
+        ),
+        catalogue="finance.csv",
+    ),
 )
 
 

@@ -24,7 +24,7 @@ from ..core.levels import ATTAINMENT, FLOW_LEVELS, N_LAGS
 from ..schema.attainment import Attainment as AttainmentSection
 
 CATEGORIES = ATTAINMENT
-LEVELS = FLOW_LEVELS   # every flow level moves its graduates up one category
+LEVELS = FLOW_LEVELS  # every flow level moves its graduates up one category
 FIRST_AGE, LAST_AGE = 6, 59
 N_AGES = LAST_AGE - FIRST_AGE + 1
 
@@ -47,7 +47,7 @@ def project_attainment(base: np.ndarray, pop: np.ndarray, graduates: np.ndarray)
     clipped = np.zeros((D, T))
     table[:, 0] = _rescale(np.broadcast_to(base, (D, N_AGES, len(CATEGORIES))), pop[:, 0])
 
-    ages = (_MOVE_AGE - FIRST_AGE).ravel()                   # (K*L,)
+    ages = (_MOVE_AGE - FIRST_AGE).ravel()  # (K*L,)
     src = np.repeat(_MOVE_FROM, N_LAGS)
     dst = np.repeat(_MOVE_TO, N_LAGS)
     inside = (ages >= 0) & (ages < N_AGES)
@@ -65,11 +65,11 @@ def project_attainment(base: np.ndarray, pop: np.ndarray, graduates: np.ndarray)
         aged = np.empty((D, N_AGES, C))
         aged[:, 1:] = table[:, t - 1, :-1]
         aged[:, 0] = 0.0
-        aged[:, 0, 0] = 1.0                                    # six-year-olds: nothing completed yet
+        aged[:, 0, 0] = 1.0  # six-year-olds: nothing completed yet
         aged = _rescale(aged, pop[:, t]).reshape(D, -1)
 
-        moves = graduates[:, t].reshape(D, -1)[:, inside]      # (D, M)
-        demand = moves @ onehot_src                            # (D, cells)
+        moves = graduates[:, t].reshape(D, -1)[:, inside]  # (D, M)
+        demand = moves @ onehot_src  # (D, cells)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(demand > aged, aged / demand, 1.0)
         done = moves * scale[:, cell_src]
@@ -81,7 +81,7 @@ def project_attainment(base: np.ndarray, pop: np.ndarray, graduates: np.ndarray)
 
 def _rescale(table: np.ndarray, pop: np.ndarray) -> np.ndarray:
     """Scale each age's row to the population model's count at that age (shares kept)."""
-    target = pop[:, FIRST_AGE:LAST_AGE + 1]
+    target = pop[:, FIRST_AGE : LAST_AGE + 1]
     total = table.sum(axis=2)
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(total > 0, target / total, 0.0)
@@ -91,7 +91,7 @@ def _rescale(table: np.ndarray, pop: np.ndarray) -> np.ndarray:
 def mean_years(table: np.ndarray, years: dict[str, float], lo: int = 16, hi: int = 59) -> np.ndarray:
     """Mean years of schooling over ages lo..hi: table (..., ages 6-59, categories) → (...)."""
     weights = np.array([years[c] for c in CATEGORIES])
-    block = table[..., lo - FIRST_AGE:hi - FIRST_AGE + 1, :]
+    block = table[..., lo - FIRST_AGE : hi - FIRST_AGE + 1, :]
     persons = block.sum(axis=(-1, -2))
     return (block * weights).sum(axis=(-1, -2)) / persons
 
@@ -101,6 +101,10 @@ def attainment_stage(cfg: AttainmentSection, ctx: StageContext) -> dict[str, np.
     base = ctx.tables[cfg.base][list(CATEGORIES)].to_numpy(dtype=float)
     res = project_attainment(base, ctx.need(Population).persons, ctx.need(StudentFlows).graduates)
     ctx.put(res)
-    ctx.check("Attainment clipped", res.clipped, "graduates outnumbered the people of their age left in "
-                                                 "the category they move from: the moves were scaled down")
+    ctx.check(
+        "Attainment clipped",
+        res.clipped,
+        "graduates outnumbered the people of their age left in "
+        "the category they move from: the moves were scaled down",
+    )
     return {"Mean years of schooling|Working age": mean_years(res.table, cfg.years, 16, 59)}

@@ -43,14 +43,18 @@ def project_arrays(cfg: Finance, years: np.ndarray) -> dict[str, np.ndarray]:
 
     >>> from types import SimpleNamespace
     >>> from sim.schema.finance import Project
-    >>> k = Project(name="k", start=2021, opens=2022, cost=2e6, running_cost=1e5, adds={"kindergarten_places": 270})
+    >>> k = Project(name="k", start=2021, opens=2022, cost=2e6, running_cost=1e5,
+    ...             adds={"kindergarten_places": 270})
     >>> a = project_arrays(SimpleNamespace(projects=[k]), np.arange(2020, 2024))
     >>> a["capital"].tolist(), a["running"].tolist(), a["kindergarten_places"].tolist()
     ([0.0, 1000000.0, 1000000.0, 0.0], [0.0, 0.0, 100000.0, 100000.0], [0.0, 0.0, 270.0, 270.0])
     """
     years = np.asarray(years)
     T = len(years)
-    out = {k: np.zeros(T) for k in ("capital", "running", "kindergarten_places", "classrooms", "vocational_places")}
+    out = {
+        k: np.zeros(T)
+        for k in ("capital", "running", "kindergarten_places", "classrooms", "vocational_places")
+    }
     for p in cfg.projects:
         building = (years >= p.start) & (years <= p.opens)
         out["capital"] += np.where(building, p.cost / (p.opens - p.start + 1), 0.0)  # spread evenly
@@ -79,7 +83,7 @@ def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
         return ctx.evaluate(f"finance.{path}", value, lo, hi)
 
     price = ev("price_index", cfg.price_index, 1e-12)
-    price = price / price[:, :1]                      # base year = 1 whatever the series' level
+    price = price / price[:, :1]  # base year = 1 whatever the series' level
     out: dict[str, np.ndarray] = {}
 
     # --------------------------------------------------------------- recurrent by level
@@ -88,13 +92,13 @@ def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
         E = _dt(flows.enrolment(lv), D, T)
         if teachers is not None and lv in TEACHER_LEVELS:
             S = _dt(teachers.supply[:, :, TEACHER_LEVELS.index(lv)], D, T)
-        else:                                          # teacher module absent: pupils per teacher
+        else:  # teacher module absent: pupils per teacher
             S = E / ev(f"pupils_per_teacher.{lv}", cfg.pupils_per_teacher.get(lv), 1e-12)
         w = ev(f"pay.{lv}", cfg.pay.get(lv))
         pb = S * w
         ps = ev(f"per_student.{lv}", cfg.per_student.get(lv))
         if cfg.recurrent == "per_student":
-            rec = ps * E                               # pay is inside the per-student figure
+            rec = ps * E  # pay is inside the per-student figure
         else:
             rec = pb + ps * (1.0 - ev(f"personnel_share.{lv}", cfg.personnel_share.get(lv), 0.0, 1.0)) * E
         enrol[lv], supply[lv], pay[lv], paybill[lv], recurrent[lv] = E, S, w, pb, rec
@@ -106,12 +110,19 @@ def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
     else:
         township = _dt(ev("township_subsidy_fallback", cfg.township_subsidy_fallback) * 12.0, D, T)
         n_tg = _dt(ev("tegang.in_contract_fallback", cfg.tegang.in_contract_fallback), D, T)
-    tg_pay, tg_central = ev("tegang.pay", cfg.tegang.pay), ev("tegang.central_subsidy", cfg.tegang.central_subsidy)
+    tg_pay, tg_central = (
+        ev("tegang.pay", cfg.tegang.pay),
+        ev("tegang.central_subsidy", cfg.tegang.central_subsidy),
+    )
     tg_central_total = n_tg * np.minimum(tg_central, tg_pay)
-    tg_local = n_tg * np.maximum(tg_pay - tg_central, 0.0)   # the local top-up
-    training = _dt(ev("training.person_trainings", cfg.training.person_trainings)
-                   * ev("training.hours_per_training", cfg.training.hours_per_training)
-                   * ev("training.cost_per_hour", cfg.training.cost_per_hour), D, T)
+    tg_local = n_tg * np.maximum(tg_pay - tg_central, 0.0)  # the local top-up
+    training = _dt(
+        ev("training.person_trainings", cfg.training.person_trainings)
+        * ev("training.hours_per_training", cfg.training.hours_per_training)
+        * ev("training.cost_per_hour", cfg.training.cost_per_hour),
+        D,
+        T,
+    )
     if cfg.recurrent == "per_student":
         # The base year's per-student figure already holds that year's subsidy, 特岗 local cost and
         # training; only their change from the base year is new money (no double counting).
@@ -133,7 +144,7 @@ def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
     if cfg.envelope is not None:
         envelope = _dt(ev("envelope", cfg.envelope), D, T)
     else:
-        g = ev("envelope_growth", cfg.envelope_growth, -1.0 + 1e-9)           # (1|D, T)
+        g = ev("envelope_growth", cfg.envelope_growth, -1.0 + 1e-9)  # (1|D, T)
         factor = np.concatenate([np.ones_like(g[:, :1]), np.cumprod(1.0 + g[:, 1:], axis=1)], axis=1)
         ratio = ev("envelope_base_ratio", cfg.envelope_base_ratio, 1e-12)[:, :1]
         envelope = _dt(required[:, :1] * ratio * factor, D, T)
@@ -173,38 +184,43 @@ def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
     # --------------------------------------------------------------- pay comparison
     s_c = sum(supply[lv] for lv in COMPULSORY)
     with np.errstate(divide="ignore", invalid="ignore"):
-        pay_c = np.where(s_c > 0, sum(paybill[lv] for lv in COMPULSORY) / s_c,
-                         sum(pay[lv] for lv in COMPULSORY) / len(COMPULSORY))   # no teachers: plain mean
+        pay_c = np.where(
+            s_c > 0,
+            sum(paybill[lv] for lv in COMPULSORY) / s_c,
+            sum(pay[lv] for lv in COMPULSORY) / len(COMPULSORY),
+        )  # no teachers: plain mean
     cs = _dt(ev("civil_servant_pay", cfg.civil_servant_pay), D, T)
 
-    out.update({
-        "Spending|Total": total,
-        "Spending|Total|Real": total / price,
-        "Spending|Recurrent": sum(spend.values()),
-        "Spending|Pay bill": sum(paybill.values()),
-        "Spending|Subsidy|Township": township,
-        "Spending|Tegang": tg_local,
-        "Spending|Tegang|Central": tg_central_total,
-        "Spending|Training": training,
-        "Spending|Programmes|Increment": extras,
-        "Spending|Projects": projects,
-        "Spending|Projects|Capital": _dt(proj["capital"], D, T),
-        "Spending|Projects|Running": _dt(proj["running"], D, T),
-        "Capacity|Added|Kindergarten places": _dt(proj["kindergarten_places"], D, T),
-        "Capacity|Added|Classrooms": _dt(proj["classrooms"], D, T),
-        "Capacity|Added|Vocational places": _dt(proj["vocational_places"], D, T),
-        "Budget|Required": required,
-        "Budget|Envelope": envelope,
-        "Budget|Envelope|Real": envelope / price,
-        "Budget|Gap": gap,
-        "Budget|Gap|Real": gap / price,
-        "Budget|Affordable scale": scale,
-        "Pay|Teachers|Compulsory": pay_c,
-        "Pay|Teachers|Compulsory|Real": pay_c / price,
-        "Pay|Civil servants": cs,
-        "Price index": _dt(price, D, T),
-        "Rule|Spending does not fall": _not_fall(total, tol),
-        "Rule|Per student does not fall": rule_ps,
-        "Rule|Teacher pay at least civil servants": (pay_c >= cs * (1.0 - tol)).astype(float),
-    })
+    out.update(
+        {
+            "Spending|Total": total,
+            "Spending|Total|Real": total / price,
+            "Spending|Recurrent": sum(spend.values()),
+            "Spending|Pay bill": sum(paybill.values()),
+            "Spending|Subsidy|Township": township,
+            "Spending|Tegang": tg_local,
+            "Spending|Tegang|Central": tg_central_total,
+            "Spending|Training": training,
+            "Spending|Programmes|Increment": extras,
+            "Spending|Projects": projects,
+            "Spending|Projects|Capital": _dt(proj["capital"], D, T),
+            "Spending|Projects|Running": _dt(proj["running"], D, T),
+            "Capacity|Added|Kindergarten places": _dt(proj["kindergarten_places"], D, T),
+            "Capacity|Added|Classrooms": _dt(proj["classrooms"], D, T),
+            "Capacity|Added|Vocational places": _dt(proj["vocational_places"], D, T),
+            "Budget|Required": required,
+            "Budget|Envelope": envelope,
+            "Budget|Envelope|Real": envelope / price,
+            "Budget|Gap": gap,
+            "Budget|Gap|Real": gap / price,
+            "Budget|Affordable scale": scale,
+            "Pay|Teachers|Compulsory": pay_c,
+            "Pay|Teachers|Compulsory|Real": pay_c / price,
+            "Pay|Civil servants": cs,
+            "Price index": _dt(price, D, T),
+            "Rule|Spending does not fall": _not_fall(total, tol),
+            "Rule|Per student does not fall": rule_ps,
+            "Rule|Teacher pay at least civil servants": (pay_c >= cs * (1.0 - tol)).astype(float),
+        }
+    )
     return out

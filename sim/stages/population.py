@@ -20,8 +20,9 @@ from ..schema.population import Population as PopulationSection
 AGES = np.arange(101)
 
 
-def project_population(base: np.ndarray, births: np.ndarray, qx: np.ndarray, net_migration: np.ndarray,
-                       profile: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def project_population(
+    base: np.ndarray, births: np.ndarray, qx: np.ndarray, net_migration: np.ndarray, profile: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Project the base-year population year by year.
 
     base: (A,) persons by age in the base year; births: (D, T) births in each year
@@ -70,7 +71,7 @@ def qx_from_scale(qx_base: np.ndarray, scale: np.ndarray) -> np.ndarray:
 
 def age_group(pop: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """Persons aged lo..hi inclusive: (D, T, A) → (D, T)."""
-    return pop[:, :, lo:hi + 1].sum(axis=2)
+    return pop[:, :, lo : hi + 1].sum(axis=2)
 
 
 def population_stage(cfg: PopulationSection, ctx: StageContext) -> dict[str, np.ndarray]:
@@ -87,8 +88,11 @@ def population_stage(cfg: PopulationSection, ctx: StageContext) -> dict[str, np.
     profile = profile / profile.sum()
     pop, factor, floored = project_population(base, births, qx, migration, profile)
     ctx.put(Population(persons=pop, migration_factor=factor, births=births))
-    ctx.check("Population floored", floored, "net out-migration exceeded the people of some ages: "
-                                             "those age groups were set to zero")
+    ctx.check(
+        "Population floored",
+        floored,
+        "net out-migration exceeded the people of some ages: those age groups were set to zero",
+    )
     return {
         "Population|Total": pop.sum(axis=2),
         "Population|Births": births,

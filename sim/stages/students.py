@@ -19,25 +19,40 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.context import Population, StageContext, StudentFlows
-from ..core.levels import (FIRST, FLOW_INDEX, FLOW_LEVELS, FLOW_PAIRS, GRADE_AGE, GRADE_LEVEL, K, LABEL, LAST,
-                           N_GRADES, N_LAGS, PRESCHOOL_AGES, official_ages, upper_secondary)
+from ..core.levels import (
+    FIRST,
+    FLOW_INDEX,
+    FLOW_LEVELS,
+    FLOW_PAIRS,
+    GRADE_AGE,
+    GRADE_LEVEL,
+    LABEL,
+    LAST,
+    N_GRADES,
+    N_LAGS,
+    PRESCHOOL_AGES,
+    K,
+    official_ages,
+    upper_secondary,
+)
 from ..schema.students import Students
 
 LEVELS = FLOW_LEVELS
 LEVEL_INDEX = FLOW_INDEX
-_CONTINUES = np.ones(N_GRADES, dtype=bool)   # promoted pupils stay in the level unless the grade is its last
+_CONTINUES = np.ones(N_GRADES, dtype=bool)  # promoted pupils stay in the level unless the grade is its last
 _CONTINUES[LAST] = False
 
 
 @dataclass
 class StudentParams:
     """Flow parameters as arrays; axis 0 is the draw (size 1 broadcasts), axis 1 the year."""
-    repetition: np.ndarray     # (D, T, G)
-    dropout: np.ndarray        # (D, T, G)
-    transition: np.ndarray     # (D, T, K, K): share of level k's graduates entering level j
-    entry_rate: np.ndarray     # (D, T): share of 6-year-olds entering grade 1
+
+    repetition: np.ndarray  # (D, T, G)
+    dropout: np.ndarray  # (D, T, G)
+    transition: np.ndarray  # (D, T, K, K): share of level k's graduates entering level j
+    entry_rate: np.ndarray  # (D, T): share of 6-year-olds entering grade 1
     preschool_rate: np.ndarray  # (D, T, 3): enrolment rate at ages 3, 4, 5
-    base_ratio: np.ndarray     # (D, K): base-year enrolment per person of the grade's official age
+    base_ratio: np.ndarray  # (D, K): base-year enrolment per person of the grade's official age
 
 
 def base_stock(pop0: np.ndarray, base_ratio: np.ndarray) -> np.ndarray:
@@ -49,7 +64,7 @@ def base_stock(pop0: np.ndarray, base_ratio: np.ndarray) -> np.ndarray:
     # (depleted by migration) says little about them: lay them out on the upper-secondary cohort.
     higher = GRADE_LEVEL >= LEVEL_INDEX["higher_vocational"]
     lo, hi = _upper_ages()
-    ref[:, higher] = pop0[:, lo:hi + 1].mean(axis=1)[:, None]
+    ref[:, higher] = pop0[:, lo : hi + 1].mean(axis=1)[:, None]
     stock[:, :, 0] = ref * base_ratio[:, GRADE_LEVEL]
     return stock
 
@@ -62,7 +77,7 @@ def _upper_ages() -> tuple[int, int]:
 def preschool_enrolment(pop: np.ndarray, rate: np.ndarray) -> np.ndarray:
     """Enrolled children by age 3-5: (D, T, A) population × (D, T, 3) rates."""
     a = PRESCHOOL_AGES
-    return pop[:, :, a[0]:a[-1] + 1] * rate
+    return pop[:, :, a[0] : a[-1] + 1] * rate
 
 
 def simulate_students(pop: np.ndarray, migration: np.ndarray, p: StudentParams) -> StudentFlows:
@@ -90,8 +105,8 @@ def simulate_students(pop: np.ndarray, migration: np.ndarray, p: StudentParams) 
         new[:, 1:, :] = promoted[:, :-1, :] * _CONTINUES[:-1, None]
         new[:, :, 1:] += repeated[:, :, :-1]
         new[:, :, -1] += repeated[:, :, -1]
-        grads = promoted[:, LAST, :]                                   # (D, K, L)
-        into = np.einsum("dkl,dkj->djl", grads, trans[:, t])          # (D, K, L)
+        grads = promoted[:, LAST, :]  # (D, K, L)
+        into = np.einsum("dkl,dkj->djl", grads, trans[:, t])  # (D, K, L)
         new[:, FIRST, :] += into
         new *= mig_grade[:, t, :, None]
         first_grade = entry[:, t] * pop[:, t, FLOW_LEVELS[0].entry_age]
@@ -106,8 +121,9 @@ def simulate_students(pop: np.ndarray, migration: np.ndarray, p: StudentParams) 
         cohort_mig[:, t] = cm
 
     pre = preschool_enrolment(pop, np.broadcast_to(p.preschool_rate, (D, T, 3)))
-    return StudentFlows(stock=stock, graduates=graduates, entrants=entrants, preschool=pre,
-                        cohort_migration=cohort_mig)
+    return StudentFlows(
+        stock=stock, graduates=graduates, entrants=entrants, preschool=pre, cohort_migration=cohort_mig
+    )
 
 
 def consolidation_rate(flows: StudentFlows, p: StudentParams) -> np.ndarray:
@@ -131,7 +147,7 @@ def consolidation_rate(flows: StudentFlows, p: StudentParams) -> np.ndarray:
     for g in range(1, last_junior + 1):
         step = promo[:, 0, g - 1] * (trans_pj if g == FIRST[jk] else 1.0)
         surv[:, g] = surv[:, g - 1] * step
-    base_entrants = flows.stock[:, 0, :last_junior + 1, :].sum(axis=2) / surv  # entered in year start-g
+    base_entrants = flows.stock[:, 0, : last_junior + 1, :].sum(axis=2) / surv  # entered in year start-g
 
     out = np.empty((D, T))
     for t in range(T):
@@ -150,7 +166,7 @@ def student_params(cfg: Students, ctx: StageContext, pop0: np.ndarray) -> Studen
     T = len(ctx.years)
 
     def ev(path, s):
-        return ctx.evaluate(f"students.{path}", s, 0.0, 1.0)          # (1|D, T)
+        return ctx.evaluate(f"students.{path}", s, 0.0, 1.0)  # (1|D, T)
 
     rep_parts, drop_parts = [], []
     for lv in LEVELS:
@@ -159,19 +175,24 @@ def student_params(cfg: Students, ctx: StageContext, pop0: np.ndarray) -> Studen
             v = getattr(flow, what)
             per_grade = v if isinstance(v, list) else [v] * lv.grades
             parts.extend(ev(f"flows.{lv.name}.{what}", g) for g in per_grade)
-    rep = _stack(rep_parts)                                            # (D', T, G)
+    rep = _stack(rep_parts)  # (D', T, G)
     drop = _stack(drop_parts)
     tr = cfg.transitions
     L = LEVEL_INDEX
     pairs = {
         (L["primary"], L["junior"]): ev("transitions.primary_to_junior", tr.primary_to_junior),
-        (L["senior_general"], L["undergraduate"]): ev("transitions.senior_to_undergraduate", tr.senior_to_undergraduate),
-        (L["senior_general"], L["higher_vocational"]): ev("transitions.senior_to_higher_vocational",
-                                                          tr.senior_to_higher_vocational),
-        (L["secondary_vocational"], L["higher_vocational"]): ev("transitions.vocational_to_higher_vocational",
-                                                                tr.vocational_to_higher_vocational),
-        (L["higher_vocational"], L["undergraduate"]): ev("transitions.higher_vocational_to_undergraduate",
-                                                         tr.higher_vocational_to_undergraduate),
+        (L["senior_general"], L["undergraduate"]): ev(
+            "transitions.senior_to_undergraduate", tr.senior_to_undergraduate
+        ),
+        (L["senior_general"], L["higher_vocational"]): ev(
+            "transitions.senior_to_higher_vocational", tr.senior_to_higher_vocational
+        ),
+        (L["secondary_vocational"], L["higher_vocational"]): ev(
+            "transitions.vocational_to_higher_vocational", tr.vocational_to_higher_vocational
+        ),
+        (L["higher_vocational"], L["undergraduate"]): ev(
+            "transitions.higher_vocational_to_undergraduate", tr.higher_vocational_to_undergraduate
+        ),
     }
     upper = ev("transitions.junior_to_upper_secondary", tr.junior_to_upper_secondary)
     voc = ev("transitions.vocational_share", tr.vocational_share)
@@ -184,7 +205,7 @@ def student_params(cfg: Students, ctx: StageContext, pop0: np.ndarray) -> Studen
 
     base = cfg.base
     lo, hi = _upper_ages()
-    age15_17 = pop0[:, lo:hi + 1].sum(axis=1)
+    age15_17 = pop0[:, lo : hi + 1].sum(axis=1)
     ratio = np.zeros((pop0.shape[0], K))
     ratio[:, L["primary"]] = base.primary_ner
     ratio[:, L["junior"]] = base.junior_ner
@@ -192,13 +213,24 @@ def student_params(cfg: Students, ctx: StageContext, pop0: np.ndarray) -> Studen
     ratio[:, L["secondary_vocational"]] = base.secondary_vocational / age15_17
     # Higher education has no observed local stock: lay it out as the steady state of the base-year flows.
     t0 = np.broadcast_to(trans[:, 0], (pop0.shape[0], K, K))
-    ratio[:, L["higher_vocational"]] = (ratio[:, L["senior_general"]] * t0[:, L["senior_general"], L["higher_vocational"]]
-                                        + ratio[:, L["secondary_vocational"]] * t0[:, L["secondary_vocational"], L["higher_vocational"]])
-    ratio[:, L["undergraduate"]] = ratio[:, L["senior_general"]] * t0[:, L["senior_general"], L["undergraduate"]]
-    pre = _stack([ev(f"preschool.enrolment_rate.{a}", cfg.preschool.enrolment_rate[a]) for a in PRESCHOOL_AGES])
-    return StudentParams(repetition=rep, dropout=drop, transition=trans,
-                         entry_rate=ev("primary_entry_rate", cfg.primary_entry_rate), preschool_rate=pre,
-                         base_ratio=ratio)
+    ratio[:, L["higher_vocational"]] = (
+        ratio[:, L["senior_general"]] * t0[:, L["senior_general"], L["higher_vocational"]]
+        + ratio[:, L["secondary_vocational"]] * t0[:, L["secondary_vocational"], L["higher_vocational"]]
+    )
+    ratio[:, L["undergraduate"]] = (
+        ratio[:, L["senior_general"]] * t0[:, L["senior_general"], L["undergraduate"]]
+    )
+    pre = _stack(
+        [ev(f"preschool.enrolment_rate.{a}", cfg.preschool.enrolment_rate[a]) for a in PRESCHOOL_AGES]
+    )
+    return StudentParams(
+        repetition=rep,
+        dropout=drop,
+        transition=trans,
+        entry_rate=ev("primary_entry_rate", cfg.primary_entry_rate),
+        preschool_rate=pre,
+        base_ratio=ratio,
+    )
 
 
 def _stack(parts: list[np.ndarray]) -> np.ndarray:
@@ -216,7 +248,7 @@ def student_stage(cfg: Students, ctx: StageContext) -> dict[str, np.ndarray]:
     ctx.put(flows)
 
     def ages(lo: int, hi: int) -> np.ndarray:
-        return pop[:, :, lo:hi + 1].sum(axis=2)
+        return pop[:, :, lo : hi + 1].sum(axis=2)
 
     out = {"Enrolment|Preschool": flows.enrolment("preschool")}
     for lv in LEVELS:
@@ -224,16 +256,24 @@ def student_stage(cfg: Students, ctx: StageContext) -> dict[str, np.ndarray]:
     out["Entrants|Primary"] = flows.entrants[:, :, LEVEL_INDEX["primary"]]
     upper = sum(out[f"Enrolment|{LABEL[n]}"] for n in upper_secondary())
     out["Enrolment|Upper secondary"] = upper
-    r = ctx.ratio            # a rate is undefined (NaN), not an error, when no one is of its ages
-    out["GER|Preschool"] = r("GER|Preschool", out["Enrolment|Preschool"], ages(PRESCHOOL_AGES[0], PRESCHOOL_AGES[-1]))
-    out["NER|Primary"] = r("NER|Primary", flows.official_age_enrolment("primary"), ages(*official_ages("primary")))
-    out["NER|Junior"] = r("NER|Junior", flows.official_age_enrolment("junior"), ages(*official_ages("junior")))
+    r = ctx.ratio  # a rate is undefined (NaN), not an error, when no one is of its ages
+    out["GER|Preschool"] = r(
+        "GER|Preschool", out["Enrolment|Preschool"], ages(PRESCHOOL_AGES[0], PRESCHOOL_AGES[-1])
+    )
+    out["NER|Primary"] = r(
+        "NER|Primary", flows.official_age_enrolment("primary"), ages(*official_ages("primary"))
+    )
+    out["NER|Junior"] = r(
+        "NER|Junior", flows.official_age_enrolment("junior"), ages(*official_ages("junior"))
+    )
     out["GER|Upper secondary"] = r("GER|Upper secondary", upper, ages(*_upper_ages()))
-    out["Share|Secondary vocational"] = r("Share|Secondary vocational", out["Enrolment|Secondary vocational"], upper)
+    out["Share|Secondary vocational"] = r(
+        "Share|Secondary vocational", out["Enrolment|Secondary vocational"], upper
+    )
     out["Consolidation rate|Compulsory"] = consolidation_rate(flows, p)
     ctx.ratios.add("Consolidation rate|Compulsory")
     # flows between levels, counted in the year the graduates enter (for the Sankey diagram)
-    grads = flows.graduates.sum(axis=3)                                    # (D, T, K)
+    grads = flows.graduates.sum(axis=3)  # (D, T, K)
     moved = grads[:, :, :, None] * np.broadcast_to(p.transition, grads.shape + (K,))
     for k, lv in enumerate(LEVELS):
         out[f"Graduates|{LABEL[lv.name]}"] = grads[:, :, k]

@@ -20,8 +20,13 @@ AREA_LABEL = {"urban": "Urban", "rural": "Rural"}
 ENGINES = ("aggregate", "des")
 
 
-def supply_results(demand: np.ndarray, subjects: dict[str, np.ndarray], enrol: np.ndarray,
-                   sup: dict[str, np.ndarray], ctx: StageContext) -> dict[str, np.ndarray]:
+def supply_results(
+    demand: np.ndarray,
+    subjects: dict[str, np.ndarray],
+    enrol: np.ndarray,
+    sup: dict[str, np.ndarray],
+    ctx: StageContext,
+) -> dict[str, np.ndarray]:
     """Name the arrays in the IAMC style; every value (D, T)."""
     res: dict[str, np.ndarray] = {}
     supply = sup["supply"]
@@ -57,22 +62,28 @@ def supply_results(demand: np.ndarray, subjects: dict[str, np.ndarray], enrol: n
 
 
 def teacher_stage(cfg: Teachers, ctx: StageContext) -> dict[str, np.ndarray]:
-    """Demand and supply of teachers; supply from the engine in ``ctx.options["engine"]`` (aggregate | des)."""
+    """Demand and supply of teachers; supply from ``ctx.options["engine"]``: aggregate or des."""
     demand, subjects, enrol = teacher_demand(cfg, ctx)
     if cfg.demand.mode == "elasticity":
         # from the base year's teachers in post, level by level and area by area
         reg, teg = stock_arrays(ctx.tables[cfg.stock], cfg.stock_year, cfg.tegang.contract_years, check=False)
-        base = reg.sum(axis=(2, 3))                               # (L, areas)
+        base = reg.sum(axis=(2, 3))  # (L, areas)
         base[list(TEGANG_LEVELS), RURAL] += teg.sum(axis=(0, 2, 3))
         for k, lv in enumerate(LEVELS):
             for a in range(len(AREAS)):
-                demand[:, :, k, a] = elasticity_demand(enrol[:, :, k, a], base[k, a],
-                                                       getattr(cfg.demand.elasticity, lv))
+                demand[:, :, k, a] = elasticity_demand(
+                    enrol[:, :, k, a], base[k, a], getattr(cfg.demand.elasticity, lv)
+                )
     inp = supply_inputs(cfg, ctx, demand)
     engine = ctx.options.get("engine", "aggregate")
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: use 'aggregate' or 'des'")
     sup = des_supply(inp, ctx) if engine == "des" else aggregate_supply(inp)
-    ctx.put(TeacherSupply(supply=sup["supply"].sum(axis=3), tegang_in_contract=sup["tegang_in_contract"],
-                          township_subsidy=sup["subsidy"]))
+    ctx.put(
+        TeacherSupply(
+            supply=sup["supply"].sum(axis=3),
+            tegang_in_contract=sup["tegang_in_contract"],
+            township_subsidy=sup["subsidy"],
+        )
+    )
     return supply_results(demand, subjects, enrol, sup, ctx)

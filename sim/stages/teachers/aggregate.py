@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .retirement import AGES, A, S, year_shares
-from .supply import AR, CONTRACT_END_OFFSET, L, MIN_AGE, RURAL, TEGANG_LEVELS, SupplyInputs, regular_hires
+from .supply import AR, CONTRACT_END_OFFSET, MIN_AGE, RURAL, TEGANG_LEVELS, L, SupplyInputs, regular_hires
 
 
 def aggregate_supply(inp: SupplyInputs) -> dict[str, np.ndarray]:
@@ -28,19 +28,26 @@ def aggregate_supply(inp: SupplyInputs) -> dict[str, np.ndarray]:
     K = inp.contract_years
     t0 = int(years[0])
     rs, as_, ss = year_shares(years, inp.retirement, inp.lam, t0)
-    e1 = np.exp(-inp.lam)                                  # (A,) a full year without leaving
-    e_end = np.exp(-inp.lam * (1 - CONTRACT_END_OFFSET))    # to the contract end
-    e_rest = np.exp(-inp.lam * CONTRACT_END_OFFSET)         # contract end to 1 September
+    e1 = np.exp(-inp.lam)  # (A,) a full year without leaving
+    e_end = np.exp(-inp.lam * (1 - CONTRACT_END_OFFSET))  # to the contract end
+    e_rest = np.exp(-inp.lam * CONTRACT_END_OFFSET)  # contract end to 1 September
     tenure = np.clip(AGES - inp.career_start_age, 0, len(inp.subsidy_by_tenure) - 1)
-    subsidy_age = inp.subsidy_by_tenure[tenure]             # (A,) aggregate: tenure from age
+    subsidy_age = inp.subsidy_by_tenure[tenure]  # (A,) aggregate: tenure from age
     fem = inp.female_share
-    sex_split = np.stack([fem, 1 - fem], axis=1)            # (L, 2)
+    sex_split = np.stack([fem, 1 - fem], axis=1)  # (L, 2)
 
     R = np.broadcast_to(inp.regular0, (D, L, AR, S, A)).copy()
     G = np.broadcast_to(inp.tegang0, (D, K, 2, S, A)).copy()
     out = {k: np.zeros((D, T, L)) for k in ("retirements", "attrition", "regular_hires")}
     out["supply"] = np.zeros((D, T, L, AR))
-    for k in ("tegang_hires", "tegang_in_contract", "tegang_retained", "tegang_left", "public_funded", "subsidy"):
+    for k in (
+        "tegang_hires",
+        "tegang_in_contract",
+        "tegang_retained",
+        "tegang_left",
+        "public_funded",
+        "subsidy",
+    ):
         out[k] = np.zeros((D, T))
     out["tegang_hires"][:, 0] = G[:, 0].sum(axis=(1, 2, 3))
     tl = list(TEGANG_LEVELS)
@@ -50,18 +57,24 @@ def aggregate_supply(inp: SupplyInputs) -> dict[str, np.ndarray]:
         sup[:, tl, RURAL] += G.sum(axis=(1, 3, 4))
         out["supply"][:, i] = sup
         out["tegang_in_contract"][:, i] = G.sum(axis=(1, 2, 3, 4))
-        out["subsidy"][:, i] = (R[:, :, RURAL] * subsidy_age).sum(axis=(1, 2, 3)) + (G * subsidy_age).sum(axis=(1, 2, 3, 4))
+        out["subsidy"][:, i] = (R[:, :, RURAL] * subsidy_age).sum(axis=(1, 2, 3)) + (G * subsidy_age).sum(
+            axis=(1, 2, 3, 4)
+        )
         # ---- the year's flows
         ret = R * rs[i][None, None, None]
         att = R * as_[i][None, None, None]
         Rs = R * ss[i][None, None, None]
-        Gs = G[:, :K - 1] * e1
-        end = G[:, K - 1] * e_end                           # reach the end of the contract
+        Gs = G[:, : K - 1] * e1
+        end = G[:, K - 1] * e_end  # reach the end of the contract
         kept = end * inp.retention[:, None, None, None]
         out["tegang_retained"][:, i] = kept.sum(axis=(1, 2, 3))
         out["tegang_left"][:, i] = (end - kept).sum(axis=(1, 2, 3))
         kept_sep = kept * e_rest
-        tatt = (G[:, :K - 1] - Gs).sum(axis=(1, 3, 4)) + (G[:, K - 1] - end).sum(axis=(2, 3)) + (kept - kept_sep).sum(axis=(2, 3))
+        tatt = (
+            (G[:, : K - 1] - Gs).sum(axis=(1, 3, 4))
+            + (G[:, K - 1] - end).sum(axis=(2, 3))
+            + (kept - kept_sep).sum(axis=(2, 3))
+        )
         out["retirements"][:, i] = ret.sum(axis=(2, 3, 4))
         att_l = att.sum(axis=(2, 3, 4))
         att_l[:, tl] += tatt

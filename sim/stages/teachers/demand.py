@@ -1,4 +1,5 @@
-"""Teacher demand by level and area: staffing ratios, classes, or elasticity; subject teachers by curriculum hours.
+"""Teacher demand by level and area (staffing ratios, classes, or elasticity); subject teachers by
+curriculum hours.
 
 Demand, by level (``TEACHER_LEVELS``) and area (urban, rural), in one of three modes:
 
@@ -36,7 +37,9 @@ def classes_needed(pupils: np.ndarray, class_size: np.ndarray) -> np.ndarray:
     return np.ceil(pupils / class_size - 1e-6).clip(min=0.0)
 
 
-def ratio_demand(enrolment: np.ndarray, students_per_staff: np.ndarray, teachers_per_staff: float = 1.0) -> np.ndarray:
+def ratio_demand(
+    enrolment: np.ndarray, students_per_staff: np.ndarray, teachers_per_staff: float = 1.0
+) -> np.ndarray:
     """Teachers from a staffing ratio: enrolment / students per staff × full-time teachers per post.
 
     >>> ratio_demand(np.array([[1900.0]]), np.array([[19.0]])).tolist()
@@ -54,7 +57,9 @@ def class_demand(grade_pupils: np.ndarray, class_size: np.ndarray, per_class: fl
     return classes_needed(grade_pupils, class_size[..., None]).sum(axis=-1) * per_class
 
 
-def preschool_demand(children: np.ndarray, class_sizes: np.ndarray, per_class: float, rounded: bool) -> np.ndarray:
+def preschool_demand(
+    children: np.ndarray, class_sizes: np.ndarray, per_class: float, rounded: bool
+) -> np.ndarray:
     """Kindergarten teachers: classes by age (small/middle/large) × teachers per class (教师〔2013〕1号: 2).
 
     children (..., 3) by age 3, 4, 5; class_sizes broadcastable to it. ``rounded`` rounds
@@ -79,10 +84,12 @@ def subject_demand(classes_by_band: dict[str, np.ndarray], periods: Any, load: A
     ...                       "junior": np.array(14.0), "senior": np.array(7.0)}, p, l))
     7.0
     """
-    return (classes_by_band["grades_1_2"] * periods.grades_1_2 / load.primary
-            + classes_by_band["grades_3_6"] * periods.grades_3_6 / load.primary
-            + classes_by_band["junior"] * periods.junior / load.junior
-            + classes_by_band["senior"] * periods.senior / load.senior)
+    return (
+        classes_by_band["grades_1_2"] * periods.grades_1_2 / load.primary
+        + classes_by_band["grades_3_6"] * periods.grades_3_6 / load.primary
+        + classes_by_band["junior"] * periods.junior / load.junior
+        + classes_by_band["senior"] * periods.senior / load.senior
+    )
 
 
 def _grade_bands(flows: StudentFlows) -> dict[str, np.ndarray]:
@@ -91,10 +98,10 @@ def _grade_bands(flows: StudentFlows) -> dict[str, np.ndarray]:
     return {lv: (flows.preschool if lv == "preschool" else ge[:, :, grade_slice(lv)]) for lv in LEVELS}
 
 
-def teacher_demand(cfg: Teachers, ctx: StageContext) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Demand (D, T, level, area), subject demand {subject: (D, T)} and enrolment (D, T, level, area).
-
-        """
+def teacher_demand(
+    cfg: Teachers, ctx: StageContext
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Demand (D, T, level, area), subject demand {subject: (D, T)} and enrolment (D, T, level, area)."""
     d = cfg.demand
     ser = lambda s: s.evaluate(ctx.years)[None, :]  # noqa: E731  (1, T)
     flows = ctx.need(StudentFlows)
@@ -116,8 +123,9 @@ def teacher_demand(cfg: Teachers, ctx: StageContext) -> tuple[np.ndarray, dict[s
                 cs = d.class_size.preschool
                 size = np.stack([ser(cs.small), ser(cs.middle), ser(cs.large)], axis=-1)
                 classes[lv, area] = classes_needed(g, size)
-                demand[:, :, k, a] = preschool_demand(g, size, d.teachers_per_class.preschool,
-                                                      rounded=d.mode == "class")
+                demand[:, :, k, a] = preschool_demand(
+                    g, size, d.teachers_per_class.preschool, rounded=d.mode == "class"
+                )
                 continue
             size = ser(getattr(getattr(d.class_size, lv), area))
             classes[lv, area] = classes_needed(g, size[..., None])
@@ -135,8 +143,10 @@ def teacher_demand(cfg: Teachers, ctx: StageContext) -> tuple[np.ndarray, dict[s
         "junior": sum(classes["junior", a].sum(axis=-1) for a in AREAS) + zero,
         "senior": sum(classes["senior_general", a].sum(axis=-1) for a in AREAS) + zero,
     }
-    subjects = {s: subject_demand(band, cfg.curriculum.periods[s], cfg.curriculum.load[s])
-                for s in cfg.curriculum.periods}
+    subjects = {
+        s: subject_demand(band, cfg.curriculum.periods[s], cfg.curriculum.load[s])
+        for s in cfg.curriculum.periods
+    }
     return demand, subjects, enrol
 
 
@@ -151,5 +161,7 @@ def elasticity_demand(enrolment: np.ndarray, base: np.ndarray, elasticity: float
     enrolment = np.asarray(enrolment, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         change = np.where(enrolment[:, :-1] > 0, enrolment[:, 1:] / enrolment[:, :-1] - 1.0, 0.0)
-    factor = np.concatenate([np.ones((enrolment.shape[0], 1)), np.cumprod(1.0 + elasticity * change, axis=1)], axis=1)
+    factor = np.concatenate(
+        [np.ones((enrolment.shape[0], 1)), np.cumprod(1.0 + elasticity * change, axis=1)], axis=1
+    )
     return np.asarray(base, dtype=float).reshape(-1, 1) * factor

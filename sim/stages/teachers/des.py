@@ -23,19 +23,28 @@ depends on the seed and its global draw number only.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import simpy
 
 from ...core.context import StageContext
 from .retirement import retirement_instants
-from .supply import (AREAS, CONTRACT_END_OFFSET, LEVELS, MIN_AGE, RURAL, SEXES, TEGANG_LEVELS, SupplyInputs,
-                     regular_hires)
+from .supply import (
+    AREAS,
+    CONTRACT_END_OFFSET,
+    LEVELS,
+    MIN_AGE,
+    RURAL,
+    SEXES,
+    TEGANG_LEVELS,
+    SupplyInputs,
+    regular_hires,
+)
 
 __all__ = ["STREAM", "stochastic_round", "draw_attrition", "CareerModel", "simulate_draw", "des_supply"]
 
-STREAM = 41          # the random stream of the teachers' discrete-event model
+STREAM = 41  # the random stream of the teachers' discrete-event model
 L, AR, S = len(LEVELS), len(AREAS), len(SEXES)
 INF = math.inf
 
@@ -56,12 +65,14 @@ def _hazard_table(lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """λ for ages 0..150 (bands below 18 and above 70 extend the end bands) and its cumulative sum."""
     full = np.empty(151)
     full[:MIN_AGE] = lam[0]
-    full[MIN_AGE:MIN_AGE + len(lam)] = lam
-    full[MIN_AGE + len(lam):] = lam[-1]
+    full[MIN_AGE : MIN_AGE + len(lam)] = lam
+    full[MIN_AGE + len(lam) :] = lam[-1]
     return full, np.concatenate([[0.0], np.cumsum(full)])
 
 
-def draw_attrition(t_entry: np.ndarray, age_entry: np.ndarray, lam: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def draw_attrition(
+    t_entry: np.ndarray, age_entry: np.ndarray, lam: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Attrition times for teachers entering at integer times with integer ages (inf: never).
 
     The hazard is constant within each year of age (age = floor(τ) − birth cohort), so the
@@ -74,7 +85,7 @@ def draw_attrition(t_entry: np.ndarray, age_entry: np.ndarray, lam: np.ndarray, 
     full, ch = _hazard_table(lam)
     e = rng.standard_exponential(len(t_entry))
     target = ch[age_entry] + e
-    k = np.searchsorted(ch, target, side="right") - 1           # age in whose year it happens
+    k = np.searchsorted(ch, target, side="right") - 1  # age in whose year it happens
     ok = (k < len(full)) & (e > 0)
     kk = np.minimum(k, len(full) - 1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -85,8 +96,13 @@ def draw_attrition(t_entry: np.ndarray, age_entry: np.ndarray, lam: np.ndarray, 
 class CareerModel:
     """One draw's teachers: attributes in arrays indexed by teacher, one simpy process each."""
 
-    def __init__(self, inp: SupplyInputs, demand: np.ndarray, rng: np.random.Generator,
-                 env: simpy.Environment | None = None):
+    def __init__(
+        self,
+        inp: SupplyInputs,
+        demand: np.ndarray,
+        rng: np.random.Generator,
+        env: simpy.Environment | None = None,
+    ):
         self.inp, self.demand, self.rng = inp, demand, rng
         self.env = env if env is not None else simpy.Environment(initial_time=float(inp.years[0]))
         self.t0 = int(inp.years[0])
@@ -96,37 +112,62 @@ class CareerModel:
         cap = 1024
         self.n = 0
         self._alloc(cap)
-        self.cnt = np.zeros((L, AR), dtype=np.int64)   # teachers in post by level × area
+        self.cnt = np.zeros((L, AR), dtype=np.int64)  # teachers in post by level × area
         self.in_contract = 0
         T = self.T
         self.rec = {k: np.zeros((T, L)) for k in ("retirements", "attrition", "regular_hires")}
         self.rec["supply"] = np.zeros((T, L, AR))
-        for k in ("tegang_hires", "tegang_in_contract", "tegang_retained", "tegang_left",
-                  "public_funded", "subsidy", "training_share"):
+        for k in (
+            "tegang_hires",
+            "tegang_in_contract",
+            "tegang_retained",
+            "tegang_left",
+            "public_funded",
+            "subsidy",
+            "training_share",
+        ):
             self.rec[k] = np.zeros(T)
 
     # ------------------------------------------------------------------ storage
     def _alloc(self, cap: int) -> None:
         T = self.T
-        fields = {"level": np.int8, "area": np.int8, "sex": np.int8, "ret": float, "att": float, "cend": float,
-                  "kept": bool, "active": bool, "town": float, "start": np.int64}
+        fields = {
+            "level": np.int8,
+            "area": np.int8,
+            "sex": np.int8,
+            "ret": float,
+            "att": float,
+            "cend": float,
+            "kept": bool,
+            "active": bool,
+            "town": float,
+            "start": np.int64,
+        }
         old = getattr(self, "_cols", None)
         self._cols = {}
         for name, dt in fields.items():
             arr = np.zeros(cap, dtype=dt)
             if old is not None:
-                arr[:self.n] = old[name][:self.n]
+                arr[: self.n] = old[name][: self.n]
             self._cols[name] = arr
             setattr(self, name, arr)
         hours = np.zeros((cap, T), dtype=np.float32)
         if old is not None:
-            hours[:self.n] = self.hours[:self.n]
+            hours[: self.n] = self.hours[: self.n]
         self.hours = hours
         self.cap = cap
 
-    def add(self, level: np.ndarray, area: np.ndarray, sex: np.ndarray, age: np.ndarray,
-            t: int, contract_end: np.ndarray | None = None, town_years: np.ndarray | None = None,
-            month: np.ndarray | None = None) -> None:
+    def add(
+        self,
+        level: np.ndarray,
+        area: np.ndarray,
+        sex: np.ndarray,
+        age: np.ndarray,
+        t: int,
+        contract_end: np.ndarray | None = None,
+        town_years: np.ndarray | None = None,
+        month: np.ndarray | None = None,
+    ) -> None:
         """Put teachers in post at time t (integer year) and start their processes."""
         m = len(level)
         if m == 0:
@@ -202,13 +243,13 @@ class CareerModel:
         yield env.timeout(tx - env.now)
         y = self._year()
         self.rec["retirements" if tr <= ta else "attrition"][y, self.level[i]] += 1
-        if self.cend[i] < INF and self.cend[i] > env.now:        # left during a 特岗 contract
+        if self.cend[i] < INF and self.cend[i] > env.now:  # left during a 特岗 contract
             self.in_contract -= 1
         self._leave(i)
 
     def hiring(self):
         """Each September: placements, regular hires to demand, training places, the year's records."""
-        inp, rng, env = self.inp, self.rng, self.env
+        inp, env = self.inp, self.env
         for i, t in enumerate(inp.years):
             t = int(t)
             if i > 0:
@@ -216,10 +257,12 @@ class CareerModel:
                 self._september(i, t)
             self._train_and_record(i, t)
 
-    def _new(self, level_counts: np.ndarray, area: int, age: int, t: int, contract_end: float | None = None) -> None:
+    def _new(
+        self, level_counts: np.ndarray, area: int, age: int, t: int, contract_end: float | None = None
+    ) -> None:
         level = np.repeat(np.arange(L), level_counts).astype(np.int8)
         fem = self.inp.female_share[level]
-        sex = (self.rng.random(len(level)) >= fem).astype(np.int8)        # 0 = female
+        sex = (self.rng.random(len(level)) >= fem).astype(np.int8)  # 0 = female
         ce = None if contract_end is None else np.full(len(level), contract_end)
         self.add(level, np.full(len(level), area, dtype=np.int8), sex, np.full(len(level), age), t, ce)
 
@@ -239,7 +282,9 @@ class CareerModel:
         self._new(pf, RURAL, inp.public_funded_age, t)
         self.rec["public_funded"][i] = npf
         est = None if inp.establishment is None else inp.establishment[i]
-        want = regular_hires(self.demand[None, i], self.cnt[None].astype(float), inp.rule, inp.max_hires[i], est)[0]
+        want = regular_hires(
+            self.demand[None, i], self.cnt[None].astype(float), inp.rule, inp.max_hires[i], est
+        )[0]
         hires = stochastic_round(want, rng)
         for a in range(AR):
             self._new(hires[:, a], a, inp.hire_age, t)
@@ -247,7 +292,7 @@ class CareerModel:
 
     def _train_and_record(self, i: int, t: int) -> None:
         inp, rng = self.inp, self.rng
-        idx = np.flatnonzero(self.active[:self.n])
+        idx = np.flatnonzero(self.active[: self.n])
         # training places this year, shared at random among the teachers in post
         if len(idx):
             p = min(1.0, inp.training_trainings[i] / len(idx))
@@ -255,7 +300,7 @@ class CareerModel:
             self.hours[got, i] = inp.training_hours[i]
             P = inp.period_years
             lo = np.maximum(self.start[idx], i - P + 1)
-            c = np.cumsum(self.hours[idx, :i + 1], axis=1, dtype=float)
+            c = np.cumsum(self.hours[idx, : i + 1], axis=1, dtype=float)
             before = np.where(lo > 0, c[np.arange(len(idx)), np.maximum(lo - 1, 0)], 0.0)
             window = c[:, i] - before
             need = inp.required_hours / P * (i - lo + 1)
@@ -279,13 +324,22 @@ def _base_population(model: CareerModel, inp: SupplyInputs) -> None:
     age = tab["age"].to_numpy().astype(np.int64)[rows]
     teg = (tab["contract"] == "tegang").to_numpy()[rows]
     hired = np.where(teg, tab["hired"].to_numpy(dtype=float)[rows], np.nan)
-    town = np.clip(age - inp.career_start_age, 0, None).astype(float)   # assumption: township since career start
-    town = np.where(teg, t0 - hired, town)                               # 特岗: since their contract began
+    town = np.clip(age - inp.career_start_age, 0, None).astype(
+        float
+    )  # assumption: township since career start
+    town = np.where(teg, t0 - hired, town)  # 特岗: since their contract began
     reg = ~teg
     model.add(lv[reg], ar[reg], sx[reg], age[reg], t0, None, town[reg])
     if teg.any():
-        model.add(lv[teg], ar[teg], sx[teg], age[teg], t0, hired[teg] + inp.contract_years - CONTRACT_END_OFFSET,
-                  town[teg])
+        model.add(
+            lv[teg],
+            ar[teg],
+            sx[teg],
+            age[teg],
+            t0,
+            hired[teg] + inp.contract_years - CONTRACT_END_OFFSET,
+            town[teg],
+        )
         model.rec["tegang_hires"][0] = int((hired[teg] == t0).sum())
 
 
@@ -295,11 +349,17 @@ def one_draw(inp: SupplyInputs, k: int) -> SupplyInputs:
 
     hires = np.atleast_2d(inp.tegang_hires)
     keep = np.atleast_1d(inp.retention)
-    return replace(inp, tegang_hires=hires[min(k, hires.shape[0] - 1)], retention=float(keep[min(k, keep.shape[0] - 1)]))
+    return replace(
+        inp, tegang_hires=hires[min(k, hires.shape[0] - 1)], retention=float(keep[min(k, keep.shape[0] - 1)])
+    )
 
 
-def simulate_draw(inp: SupplyInputs, demand: np.ndarray, rng: np.random.Generator,
-                  env_factory: Callable[[float], simpy.Environment] | None = None) -> dict[str, np.ndarray]:
+def simulate_draw(
+    inp: SupplyInputs,
+    demand: np.ndarray,
+    rng: np.random.Generator,
+    env_factory: Callable[[float], simpy.Environment] | None = None,
+) -> dict[str, np.ndarray]:
     """One draw of the discrete-event model: records (T, ...) as in ``aggregate_supply`` plus training_share.
 
     ``demand`` (T, L, 2) is this draw's demand; ``env_factory(start)`` may supply an instrumented
@@ -316,7 +376,8 @@ def simulate_draw(inp: SupplyInputs, demand: np.ndarray, rng: np.random.Generato
 
 
 def des_supply(inp: SupplyInputs, ctx: StageContext) -> dict[str, np.ndarray]:
-    """The DES engine over the context's draws, each from its own seed: arrays (D, T, ...) like ``aggregate_supply``."""
+    """The DES engine over the context's draws, each from its own seed: arrays (D, T, ...) like
+    ``aggregate_supply``."""
     recs = []
     D = inp.demand.shape[0]
     for k, d in enumerate(ctx.draw_index):

@@ -15,12 +15,13 @@ S = len(SEXES)
 
 
 def retirement_delay_months(birth_month: np.ndarray, from_year: int, step: int, cap: int) -> np.ndarray:
-    """Months of delay under the 2024 rule: min(cap, k // step + 1) for k = months since January of ``from_year``.
+    """Months of delay under the 2024 rule: min(cap, k // step + 1), k = months since January of
+    ``from_year``.
 
     ``birth_month`` counts months since January of year 0 (12 × year + month − 1).
 
-    >>> retirement_delay_months(np.array([12 * 1964 + 11, 12 * 1965, 12 * 1965 + 3, 12 * 1965 + 4, 12 * 1980]),
-    ...                         1965, 4, 36).tolist()
+    >>> born = np.array([12 * 1964 + 11, 12 * 1965, 12 * 1965 + 3, 12 * 1965 + 4, 12 * 1980])
+    >>> retirement_delay_months(born, 1965, 4, 36).tolist()
     [0, 1, 1, 2, 36]
     """
     k = birth_month - 12 * from_year
@@ -37,7 +38,7 @@ def retirement_instants(cohorts: np.ndarray, female: bool, r) -> np.ndarray:
     >>> from sim.schema.load import load
     >>> r = load("baseline").scenario.teachers.retirement.model_copy(update={"reform": False})
     >>> x = retirement_instants(np.array([1965]), False, r)
-    >>> bool(((x >= 2024) & (x < 2025)).all())   # all men of cohort 1965 leave in school year 2024 (age 59 on 1 Sep)
+    >>> bool(((x >= 2024) & (x < 2025)).all())   # men of cohort 1965 (59 on 1 Sep 2024) leave in 2024
     True
     """
     cohorts = np.asarray(cohorts)
@@ -63,8 +64,11 @@ def attrition_hazard(bands: dict[int, float], ages: np.ndarray = AGES) -> np.nda
     return -np.log1p(-np.minimum(qa, 1 - 1e-12))
 
 
-def year_shares(years: np.ndarray, r, lam: np.ndarray, base_year: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Shares of a (year, sex, age) group that retire, leave otherwise, and stay, during the year: (T, 2, A) each.
+def year_shares(
+    years: np.ndarray, r, lam: np.ndarray, base_year: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shares of a (year, sex, age) group that retire, leave otherwise, and stay, during the year:
+    (T, 2, A) each.
 
     The group's members are spread evenly over the birth months of its cohort that have
     not yet retired; a month retiring at fraction f of the year retires unless attrition

@@ -16,11 +16,11 @@ import numpy as np
 from ...core.context import StageContext
 from ...core.levels import COMPULSORY, TEACHER_LEVELS
 from ...schema.teachers import AREAS, MIN_AGE, SEXES, StockError, Teachers, check_stock
-from .retirement import AGES, A, attrition_hazard
+from .retirement import A, attrition_hazard
 
 LEVELS = TEACHER_LEVELS
 L, AR, S = len(LEVELS), len(AREAS), len(SEXES)
-TEGANG_LEVELS = tuple(LEVELS.index(lv) for lv in COMPULSORY)   # the levels 特岗 teachers are hired for
+TEGANG_LEVELS = tuple(LEVELS.index(lv) for lv in COMPULSORY)  # the levels 特岗 teachers are hired for
 RURAL = AREAS.index("rural")
 # A retained 特岗 contract ends half a month before the school year that would be its
 # fourth, so that contract ends never coincide with September's hiring round.
@@ -30,40 +30,44 @@ CONTRACT_END_OFFSET = 1.0 / 24.0
 @dataclass
 class SupplyInputs:
     """Everything both supply engines need, as arrays (T = years, levels in ``LEVELS`` order)."""
-    years: np.ndarray            # (T,)
-    demand: np.ndarray           # (D, T, L, 2)
-    regular0: np.ndarray         # (L, 2, 2, A): base regular stock, level × area × sex × age
-    tegang0: np.ndarray          # (K, 2, 2, A): base 特岗 stock, contract year × (primary, junior) × sex × age
-    lam: np.ndarray              # (A,) attrition hazard by age
-    tegang_hires: np.ndarray     # (D|1, T)
+
+    years: np.ndarray  # (T,)
+    demand: np.ndarray  # (D, T, L, 2)
+    regular0: np.ndarray  # (L, 2, 2, A): base regular stock, level × area × sex × age
+    tegang0: np.ndarray  # (K, 2, 2, A): base 特岗 stock, contract year × (primary, junior) × sex × age
+    lam: np.ndarray  # (A,) attrition hazard by age
+    tegang_hires: np.ndarray  # (D|1, T)
     tegang_primary_share: float
     contract_years: int
-    retention: np.ndarray        # (D|1,)
+    retention: np.ndarray  # (D|1,)
     tegang_age: int
-    public_funded: np.ndarray    # (T,)
+    public_funded: np.ndarray  # (T,)
     public_funded_primary_share: float
     public_funded_age: int
     hire_age: int
-    female_share: np.ndarray     # (L,)
+    female_share: np.ndarray  # (L,)
     rule: str
-    max_hires: np.ndarray        # (T,)
+    max_hires: np.ndarray  # (T,)
     establishment: np.ndarray | None  # (T, L)
-    subsidy_by_tenure: np.ndarray     # (80,) yuan a month for 0..79 township years
+    subsidy_by_tenure: np.ndarray  # (80,) yuan a month for 0..79 township years
     career_start_age: int
-    retirement: Any              # the Retirement settings
-    training_trainings: np.ndarray    # (T,) person-trainings offered
-    training_hours: np.ndarray        # (T,) hours per training
+    retirement: Any  # the Retirement settings
+    training_trainings: np.ndarray  # (T,) person-trainings offered
+    training_hours: np.ndarray  # (T,) hours per training
     required_hours: float
     period_years: int
-    stock_table: Any = None      # the stock DataFrame (the DES expands it)
+    stock_table: Any = None  # the stock DataFrame (the DES expands it)
 
 
-def stock_arrays(table, base_year: int, contract_years: int, check: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def stock_arrays(
+    table, base_year: int, contract_years: int, check: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Stock table → regular (L, 2, 2, A) and 特岗 (K, 2, 2, A) arrays (the table is checked first).
 
     >>> import pandas as pd
-    >>> t = pd.DataFrame({"level": ["junior", "primary"], "area": ["urban", "rural"], "sex": ["male", "female"],
-    ...                   "age": [40, 26], "contract": ["regular", "tegang"], "hired": [None, 2019], "teachers": [5, 2]})
+    >>> t = pd.DataFrame({"level": ["junior", "primary"], "area": ["urban", "rural"],
+    ...                   "sex": ["male", "female"], "age": [40, 26], "contract": ["regular", "tegang"],
+    ...                   "hired": [None, 2019], "teachers": [5, 2]})
     >>> r, g = stock_arrays(t, 2020, 3)
     >>> float(r[2, 0, 1, 40 - 18]), float(g[1, 0, 0, 26 - 18])
     (5.0, 2.0)
@@ -84,8 +88,11 @@ def stock_arrays(table, base_year: int, contract_years: int, check: bool = True)
         k = base_year - hired
         if (k < 0).any() or (k >= contract_years).any():
             bad = int(np.flatnonzero(teg)[np.flatnonzero((k < 0) | (k >= contract_years))[0]]) + 2
-            raise StockError(bad, f"a 特岗 contract begun in {hired[(k < 0) | (k >= contract_years)][0]} "
-                             f"is not running in {base_year} ({contract_years}-year contracts)")
+            raise StockError(
+                bad,
+                f"a 特岗 contract begun in {hired[(k < 0) | (k >= contract_years)][0]} "
+                f"is not running in {base_year} ({contract_years}-year contracts)",
+            )
         j = (lv[teg] == TEGANG_LEVELS[1]).astype(int)
         np.add.at(teg0, (k, j, sx[teg], ag[teg]), n[teg])
     return reg, teg0
@@ -108,25 +115,43 @@ def supply_inputs(cfg: Teachers, ctx: StageContext, demand: np.ndarray) -> Suppl
     tenure = np.arange(80)
     bracket = np.searchsorted(np.array(ts.bracket_years), tenure, side="right")
     return SupplyInputs(
-        years=years, demand=demand, regular0=reg, tegang0=teg, lam=attrition_hazard(cfg.attrition),
+        years=years,
+        demand=demand,
+        regular0=reg,
+        tegang0=teg,
+        lam=attrition_hazard(cfg.attrition),
         tegang_hires=ctx.evaluate("teachers.tegang.hires", cfg.tegang.hires, lo=0.0),
-        tegang_primary_share=cfg.tegang.primary_share, contract_years=cfg.tegang.contract_years,
+        tegang_primary_share=cfg.tegang.primary_share,
+        contract_years=cfg.tegang.contract_years,
         retention=ctx.evaluate("teachers.tegang.retention", cfg.tegang.retention, 0.0, 1.0)[:, 0],
         tegang_age=cfg.tegang.hire_age,
-        public_funded=ev(h.public_funded), public_funded_primary_share=h.public_funded_primary_share,
-        public_funded_age=h.public_funded_age, hire_age=h.hire_age,
+        public_funded=ev(h.public_funded),
+        public_funded_primary_share=h.public_funded_primary_share,
+        public_funded_age=h.public_funded_age,
+        hire_age=h.hire_age,
         female_share=np.array([getattr(h.female_share, lv) for lv in LEVELS]),
-        rule=h.rule, max_hires=ev(h.max_hires), establishment=est,
-        subsidy_by_tenure=np.array(ts.monthly, dtype=float)[bracket], career_start_age=ts.career_start_age,
-        retirement=cfg.retirement, training_trainings=ev(cfg.training.person_trainings),
-        training_hours=ev(cfg.training.hours_per_training), required_hours=cfg.training.required_hours,
-        period_years=cfg.training.period_years, stock_table=table,
+        rule=h.rule,
+        max_hires=ev(h.max_hires),
+        establishment=est,
+        subsidy_by_tenure=np.array(ts.monthly, dtype=float)[bracket],
+        career_start_age=ts.career_start_age,
+        retirement=cfg.retirement,
+        training_trainings=ev(cfg.training.person_trainings),
+        training_hours=ev(cfg.training.hours_per_training),
+        required_hours=cfg.training.required_hours,
+        period_years=cfg.training.period_years,
+        stock_table=table,
     )
 
 
 # =================================================================== hiring rule
-def regular_hires(demand: np.ndarray, supply: np.ndarray, rule: str, cap: np.ndarray | float | None = None,
-                  establishment: np.ndarray | None = None) -> np.ndarray:
+def regular_hires(
+    demand: np.ndarray,
+    supply: np.ndarray,
+    rule: str,
+    cap: np.ndarray | float | None = None,
+    establishment: np.ndarray | None = None,
+) -> np.ndarray:
     """Regular hires (D, L, 2): vacancies max(0, demand − supply), capped by the rule.
 
     ``budget``: at most ``cap`` (D,) hires in all, shared in proportion to vacancies;
