@@ -72,10 +72,15 @@ def test_backtest_errors_are_as_documented():
         assert abs(errors[v] - e) <= scale, (v, errors[v], e)
 
 
-def test_same_seed_same_numbers():
-    a = simulate_scenario("baseline", seed=7).results
-    b = simulate_scenario("baseline", seed=7).results
+def test_same_seed_same_numbers_another_seed_other_numbers(tmp_path):
+    from golden.make import uncertain_file
+
+    path = uncertain_file(tmp_path)  # births, migration, 特岗 and money uncertain
+    a = simulate_scenario(path, seed=7).results
+    b = simulate_scenario(path, seed=7).results
+    c = simulate_scenario(path, seed=8).results
     assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not np.array_equal(a["Population|Births"], c["Population|Births"])
 
 
 def test_draw_axis(baseline):

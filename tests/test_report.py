@@ -121,6 +121,7 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.mark.slow
 def test_report_in_a_real_browser(tmp_path, runs):
     exe = chromium()
     if exe is None:

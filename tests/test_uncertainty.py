@@ -1,7 +1,5 @@
 """Monte Carlo, executors, sensitivity, sweeps and goal-seeking."""
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -49,6 +47,7 @@ def test_draws_vary_and_are_reproducible(unc):
     assert births.std() > 0 and len(np.unique(births)) == 64
 
 
+@pytest.mark.slow
 def test_identical_serial_processes_and_dask(unc):
     s, tables = unc
     serial, _ = simulate_draws(s, tables, 40, chunk_size=40)
@@ -58,17 +57,6 @@ def test_identical_serial_processes_and_dask(unc):
     with open_executor(workers=2, scheduler="local") as ex:
         dask, _ = simulate_draws(s, tables, 40, executor=ex, chunk_size=13)
     assert same(serial, dask)
-
-
-def test_quantiles_converge(unc):
-    s, tables = unc
-    res, _ = simulate_draws(s, tables, 4000, chunk_size=1000)
-    x = res["Enrolment|Primary"][:, -1]
-    ref = np.quantile(x, [0.05, 0.5, 0.95])
-    err_small = np.abs(np.quantile(x[:100], [0.05, 0.5, 0.95]) - ref).max()
-    err_large = np.abs(np.quantile(x[:2000], [0.05, 0.5, 0.95]) - ref).max()
-    assert err_large < err_small
-    assert err_large / ref[1] < 0.01
 
 
 def test_failed_chunk_is_retried_then_reported():
@@ -210,10 +198,8 @@ def test_bad_lever_and_draws(tmp_path, monkeypatch):
 
 def test_unreachable_scheduler_fails_fast(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    t0 = time.perf_counter()
     r = runner.invoke(app, ["run", "baseline", "--draws", "4", "--scheduler", "tcp://127.0.0.1:9"])
     assert r.exit_code == 2 and "cannot reach the Dask scheduler" in r.output
-    assert time.perf_counter() - t0 < 10
     assert not any((tmp_path / "outputs").rglob("*.parquet"))
 
 

@@ -137,10 +137,18 @@ def run_job(
             prep, folder, {k: v.mean(axis=0) for k, v in res.results.items()}, 1, notes + res.warnings
         )
     check_memory(s.draws, len(s.years), in_memory=False)
+
+    def targets_table(folder: Path, column) -> None:
+        from .targets import evaluate
+
+        if s.targets:
+            arrays = {v: column(v) for v in {t.indicator for t in s.targets}}
+            evaluate(s.targets, arrays, s.years).to_csv(folder / "targets.csv", index=False)
+
     with open_executor(workers, scheduler) as ex:
         advance = progress(s.draws, 0) if progress else None
         folder, medians, failed = write_monte_carlo(
-            prep, out, options, ex, chunk, on_done=advance, notes=notes
+            prep, out, options, ex, chunk, on_done=advance, notes=notes, finish=targets_table
         )
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     return RunOutcome(prep, folder, medians, s.draws, notes + manifest.get("warnings", []), failed)

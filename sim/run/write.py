@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -77,17 +78,18 @@ def write_monte_carlo(
     chunk_size: int = CHUNK,
     on_done=None,
     notes: list[str] | None = None,
+    finish: Callable[[Path, Callable[[str], np.ndarray]], None] | None = None,
 ) -> tuple[Path, dict, list]:
     """Run every draw in chunks and stream them to a new run folder; memory stays bounded.
 
+    ``finish(folder, column)`` may add files to the folder before it is renamed into place
+    (``column(variable)`` gives that variable's (draws, years) array), e.g. the targets table.
     Returns the folder, the summary's medians for printing {variable: (T,)} and the chunks
     that failed twice (their draws are missing from the folder, and the manifest says so).
     """
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from ..analysis.targets import evaluate
 
     s = prep.scenario
     years = s.years
@@ -153,10 +155,8 @@ def write_monte_carlo(
         summary = pd.concat(frames, ignore_index=True)
         summary.insert(0, "scenario", s.name)
         summary.to_csv(tmp / "summary.csv", index=False, float_format="%.10g")
-        needed = sorted({t.indicator for t in s.targets})
-        if needed:
-            arrays = {v: pf.read(columns=[v]).column(0).to_numpy().reshape(-1, T) for v in needed}
-            evaluate(s.targets, arrays, years).to_csv(tmp / "targets.csv", index=False)
+        if finish is not None:
+            finish(tmp, lambda v: pf.read(columns=[v]).column(0).to_numpy().reshape(-1, T))
         drawn = sample(s.uncertainty, s.seed, np.arange(s.draws))
         pd.DataFrame({"draw": np.arange(s.draws), **drawn}).to_parquet(tmp / "inputs.parquet", index=False)
         write_yaml(prep.loaded.resolved(), tmp / "scenario.resolved.yaml")
