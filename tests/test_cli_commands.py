@@ -242,3 +242,25 @@ def test_export_of_a_monte_carlo_run_writes_every_statistic(here, mc_run):
     manifest = json.loads((mc_run / "manifest.json").read_text())
     assert manifest["rows"]["summary"] * 6 == len(df)
     assert {"python", "numpy", "pandas", "scipy", "simpy", "edusim"} <= set(manifest["versions"])
+
+
+def test_a_missing_optional_part_names_its_extra(here, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "SALib" else real(name, *a)
+    )
+    refused(["sensitivity", "unc.yaml", "--output", "Enrolment|Primary@2035"], "edusim[sensitivity]", here)
+
+
+def test_a_lever_may_be_any_numeric_leaf(here):
+    (here / "lev.yaml").write_text(
+        f"extends: {BASE}\nname: lev\nlevers:\n  teachers.hiring.max_hires: {{min: 0, max: 2000}}\n",
+        encoding="utf-8",
+    )
+    ok(["validate", "lev.yaml"])
+    ok(["sweep", "lev.yaml", "--lever", "teachers.hiring.max_hires"])
+    folder, = (here / "outputs" / "sweeps").iterdir()
+    table = pd.read_csv(folder / "sweep.csv")
+    assert sorted(set(table["teachers.hiring.max_hires"])) == [0, 2000]

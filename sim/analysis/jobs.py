@@ -223,15 +223,16 @@ def sensitivity_job(
     scheduler: str | None = None,
     lang: str = "zh",
 ):
-    try:
-        from .sensitivity import analyse, model_output
-    except ImportError:
+    from importlib.util import find_spec
+
+    if find_spec("SALib") is None:
         raise UserError(
             "edusim sensitivity needs SALib, an optional part of edusim",
             hint="pip install 'edusim[sensitivity]'",
-        ) from None
+        )
     from ..report.figures import tornado
     from ..report.page import render
+    from .sensitivity import analyse, model_output
 
     check_lang(lang)
     variable, _, year = output.rpartition("@")

@@ -75,8 +75,9 @@ def prepare(ref: str | Path, draws: int | None = None, seed: int | None = None) 
 
 
 def check_variable_paths(loaded: Loaded) -> None:
-    """Every ``uncertainty:`` and ``levers:`` path must be one a stage reads draw by draw."""
-    for block in ("uncertainty", "levers"):
+    """Every ``uncertainty:`` path must be one a stage reads draw by draw. (A lever is set as a
+    constant and the scenario run again, so any numeric leaf can be one: the loader checks that.)"""
+    for block in ("uncertainty",):
         for path in getattr(loaded.scenario, block):
             if not can_vary(path):
                 file, line = loaded.origins.get((block, path), (loaded.path, None))
