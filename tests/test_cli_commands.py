@@ -261,6 +261,6 @@ def test_a_lever_may_be_any_numeric_leaf(here):
     )
     ok(["validate", "lev.yaml"])
     ok(["sweep", "lev.yaml", "--lever", "teachers.hiring.max_hires"])
-    folder, = (here / "outputs" / "sweeps").iterdir()
+    (folder,) = (here / "outputs" / "sweeps").iterdir()
     table = pd.read_csv(folder / "sweep.csv")
     assert sorted(set(table["teachers.hiring.max_hires"])) == [0, 2000]
