@@ -12,7 +12,17 @@ from __future__ import annotations
 import numpy as np
 
 from .retirement import AGES, A, S, year_shares
-from .supply import AR, CONTRACT_END_OFFSET, MIN_AGE, RURAL, TEGANG_LEVELS, L, SupplyInputs, regular_hires
+from .supply import (
+    AR,
+    CONTRACT_END_OFFSET,
+    MIN_AGE,
+    RURAL,
+    TEGANG_LEVELS,
+    L,
+    SupplyInputs,
+    empty_records,
+    regular_hires,
+)
 
 
 def aggregate_supply(inp: SupplyInputs) -> dict[str, np.ndarray]:
@@ -38,17 +48,7 @@ def aggregate_supply(inp: SupplyInputs) -> dict[str, np.ndarray]:
 
     R = np.broadcast_to(inp.regular0, (D, L, AR, S, A)).copy()
     G = np.broadcast_to(inp.tegang0, (D, K, 2, S, A)).copy()
-    out = {k: np.zeros((D, T, L)) for k in ("retirements", "attrition", "regular_hires")}
-    out["supply"] = np.zeros((D, T, L, AR))
-    for k in (
-        "tegang_hires",
-        "tegang_in_contract",
-        "tegang_retained",
-        "tegang_left",
-        "public_funded",
-        "subsidy",
-    ):
-        out[k] = np.zeros((D, T))
+    out = empty_records((D, T))
     out["tegang_hires"][:, 0] = G[:, 0].sum(axis=(1, 2, 3))
     tl = list(TEGANG_LEVELS)
     for i in range(T):

@@ -39,6 +39,7 @@ from .supply import (
     SEXES,
     TEGANG_LEVELS,
     SupplyInputs,
+    empty_records,
     regular_hires,
 )
 
@@ -115,18 +116,7 @@ class CareerModel:
         self.cnt = np.zeros((L, AR), dtype=np.int64)  # teachers in post by level × area
         self.in_contract = 0
         T = self.T
-        self.rec = {k: np.zeros((T, L)) for k in ("retirements", "attrition", "regular_hires")}
-        self.rec["supply"] = np.zeros((T, L, AR))
-        for k in (
-            "tegang_hires",
-            "tegang_in_contract",
-            "tegang_retained",
-            "tegang_left",
-            "public_funded",
-            "subsidy",
-            "training_share",
-        ):
-            self.rec[k] = np.zeros(T)
+        self.rec = empty_records((T,), extra=("training_share",))
 
     # ------------------------------------------------------------------ storage
     def _alloc(self, cap: int) -> None:

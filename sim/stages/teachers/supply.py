@@ -25,6 +25,18 @@ RURAL = AREAS.index("rural")
 # A retained 特岗 contract ends half a month before the school year that would be its
 # fourth, so that contract ends never coincide with September's hiring round.
 CONTRACT_END_OFFSET = 1.0 / 24.0
+# what both engines record each year: by level, supply by level and area, and city totals
+BY_LEVEL = ("retirements", "attrition", "regular_hires")
+TOTALS = ("tegang_hires", "tegang_in_contract", "tegang_retained", "tegang_left", "public_funded", "subsidy")
+
+
+def empty_records(lead: tuple[int, ...], extra: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """Zeroed records with leading axes ``lead`` ((D, T) or (T,)): by level (…, L), supply (…, L, areas),
+    totals (…)."""
+    out = {k: np.zeros(lead + (L,)) for k in BY_LEVEL}
+    out["supply"] = np.zeros(lead + (L, AR))
+    out.update({k: np.zeros(lead) for k in TOTALS + extra})
+    return out
 
 
 @dataclass
