@@ -74,6 +74,8 @@ class TeacherSupply:
     supply: np.ndarray  # (D, T, L): teachers in post
     tegang_in_contract: np.ndarray  # (D, T)
     township_subsidy: np.ndarray  # (D, T): yuan a month, all rural teachers together
+    # yuan a year spent on moving teachers between areas, levels or divisions (0 when none move)
+    redeployment_cost: np.ndarray | None = None  # (D, T)
 
 
 # ====================================================================== the context
