@@ -244,7 +244,11 @@ def targets(
         t.add_column(col)
     for _, r in df.iterrows():
         u = unit(r["indicator"])
-        ok = "[green]✓ 达成 met[/green]" if r["met"] else "[red]✗ 未达成 missed[/red]"
+        ok = {
+            "met": "[green]✓ 达成 met[/green]",
+            "by assumption": "[yellow]≈ 假设成立 by assumption[/yellow]",
+            "missed": "[red]✗ 未达成 missed[/red]",
+        }[r["status"]]
         first = r["first_year_met"]
         first = "—" if first is None or first != first else str(int(first))
         tol = f" ±{r['tolerance']:.0%}" if r["tolerance"] else ""
@@ -452,6 +456,14 @@ def explain(
     cohort_year: int | None = typer.Option(
         None, "--cohort-year", help="Year of the rates (default: base year)."
     ),
+    per_pupil: int | None = typer.Option(
+        None,
+        "--per-pupil",
+        min=0,
+        max=20,
+        help="With --cohort: at most this many repetitions per pupil over the whole level (the UIS "
+        "manual's per-pupil convention); default: no cap.",
+    ),
 ) -> None:
     """Why a number moved: its change split into parts that add up exactly; or the reconstructed cohort.
 
@@ -466,7 +478,7 @@ def explain(
     from sim.core.errors import UserError
 
     if cohort:
-        prep, df = cohort_job(scenario, cohort_year)
+        prep, df = cohort_job(scenario, cohort_year, per_pupil)
         _table(
             f"重构队列 reconstructed cohort (UNESCO UIS) — {prep.scenario.name}",
             df,

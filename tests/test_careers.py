@@ -45,6 +45,7 @@ def scaled(over: dict | None = None) -> tuple[Teachers, pd.DataFrame, dict]:
         "stock_totals": {k: v * SCALE for k, v in teachers_cfg().stock_totals.model_dump().items()},
         "tegang": {"hires": 150 * SCALE},
         "hiring": {"max_hires": 1000 * SCALE, "public_funded": 62 * SCALE},
+        "redeployment": {"cap": 250 * SCALE},
         "training": {"person_trainings": 19940 * SCALE},
     }
     for k, v in (over or {}).items():
@@ -72,33 +73,55 @@ def test_same_seed_same_numbers_and_draws_do_not_depend_on_chunking():
     assert not np.array_equal(other["Teachers|Attrition|Primary"], a["Teachers|Attrition|Primary"][:1])
 
 
-def _agree(over, allowance_rel, draws=24):
-    cfg, tab, enrol = scaled(over)
+def _agree(over, allowance_rel, draws=24, enrol=None, flows=(), allowance_abs=0.5):
+    """Compare the DES mean with the aggregate: supply and flows by level (``flows`` adds more),
+    within 4.5 SE + ``allowance_abs`` + ``allowance_rel`` × |aggregate|."""
+    cfg, tab, enrol0 = scaled(over)
+    enrol = enrol0 if enrol is None else {k: v * SCALE for k, v in enrol.items()}
     des = run(cfg, tab, enrol, draws=draws)
     agg = run(cfg, tab, enrol, engine="aggregate")
     checked = 0
     for lv in LEVELS:
         name = LEVEL_LABEL[lv]
-        for what in ("Supply", "Retirements", "Attrition", "Hires|Regular"):
+        for what in ("Supply", "Retirements", "Attrition", "Hires|Regular", *flows):
             key = f"Teachers|{what}|{name}"
             m = des[key].mean(axis=0)
             se = des[key].std(axis=0, ddof=1) / np.sqrt(draws)
-            tol = 4.5 * se + 0.5 + allowance_rel * np.abs(agg[key][0])
+            tol = 4.5 * se + allowance_abs + allowance_rel * np.abs(agg[key][0])
             bad = np.abs(m - agg[key][0]) > tol
             assert not bad.any(), (key, np.flatnonzero(bad), m[bad], agg[key][0][bad], se[bad])
             checked += m.size
     for key in ("Teachers|Tegang|In contract", "Teachers|Tegang|Retained", "Teachers|Supply"):
         m, se = des[key].mean(axis=0), des[key].std(axis=0, ddof=1) / np.sqrt(draws)
-        assert (np.abs(m - agg[key][0]) <= 4.5 * se + 0.5 + allowance_rel * agg[key][0]).all(), key
-    return checked
+        assert (np.abs(m - agg[key][0]) <= 4.5 * se + allowance_abs + allowance_rel * agg[key][0]).all(), key
+    return checked, agg
 
 
 def test_des_mean_matches_aggregate_without_regular_hiring():
-    assert _agree({"hiring": {"max_hires": 0}}, allowance_rel=0.0) == 5 * 4 * 16
+    """Quota placements, no moves, no hiring: both engines linear in the stock."""
+    over = {"hiring": {"max_hires": 0, "policy": "quota"}, "redeployment": {"cap": 0}}
+    assert _agree(over, allowance_rel=0.0)[0] == 5 * 4 * 16
 
 
 def test_des_mean_matches_aggregate_with_hiring_to_demand():
-    _agree({}, allowance_rel=0.01)
+    _agree({"hiring": {"policy": "quota"}, "redeployment": {"cap": 0}}, allowance_rel=0.01)
+
+
+# preschool short of teachers and primary above demand, so that teachers move (the cap binds in the
+# first years) and retire early
+ENROL_MOVES = {**ENROL, "preschool": 90000, "primary": 120000}
+
+
+@pytest.mark.parametrize("lag", [0, 1, 2])
+def test_des_mean_matches_aggregate_with_redeployment_and_early_retirement(lag):
+    """to-need placements, redeployment and early retirement: the DES decides on its own head
+    counts, so where a cell is near demand it moves, places and retires early a little more or less
+    than the aggregate (E[max(0, X)] ≥ max(0, E[X])): 2 teachers + 1 % allowed."""
+    over = {"redeployment": {"lag": lag, "early_retirement": {"share": 0.3}}}
+    flows = ("Redeployed|In", "Redeployed|Out", "Early retirements")
+    _, agg = _agree(over, allowance_rel=0.01, enrol=ENROL_MOVES, flows=flows, allowance_abs=2.0)
+    assert agg["Teachers|Redeployed"][0].sum() > 50 and agg["Teachers|Early retirements"][0].sum() > 50
+    assert agg["Teachers|Redeployed|In|Preschool"][0, max(lag, 1)] == pytest.approx(250 * SCALE)  # cap binds
 
 
 def test_tegang_contracts_end_exactly_after_three_years_in_des():
@@ -108,7 +131,8 @@ def test_tegang_contracts_end_exactly_after_three_years_in_des():
             "stock_totals": {lv: 0 for lv in LEVELS},
             "attrition": {18: 0.0},
             "tegang": {"hires": {2020: 0, 2021: 150, 2022: 0}, "retention": 0.5},
-            "hiring": {"max_hires": 0, "public_funded": 0},
+            "hiring": {"max_hires": 0, "public_funded": 0, "policy": "quota"},
+            "redeployment": {"cap": 0},
         }
     )
     out = run(cfg, tab, {lv: 1000.0 for lv in LEVELS}, draws=3)
@@ -134,6 +158,7 @@ def test_township_subsidy_follows_tenure_brackets():
             "attrition": {18: 0.0},
             "tegang": {"hires": 0},
             "hiring": {"max_hires": 0, "public_funded": 0},
+            "redeployment": {"cap": 0},
         }
     )
     out = run(cfg, tab, {lv: 0.0 for lv in LEVELS})
@@ -165,11 +190,12 @@ def test_stochastic_rounding_is_unbiased():
 
 
 def test_stock_flow_identity_holds_exactly_per_draw():
-    cfg, tab, enrol = scaled()
+    cfg, tab, enrol = scaled({"redeployment": {"early_retirement": {"share": 0.2}}})
     out = run(cfg, tab, enrol, draws=1)
     names = [LEVEL_LABEL[lv] for lv in LEVELS]
     s = out["Teachers|Supply"][0]
     leave = sum(out[f"Teachers|{w}|{n}"][0] for w in ("Retirements", "Attrition") for n in names)
     leave = leave + out["Teachers|Tegang|Left"][0]
     enter = sum(out[f"Teachers|Hires|Regular|{n}"][0] for n in names) + out["Teachers|Tegang|Hires"][0]
-    assert (s[1:] == s[:-1] - leave[:-1] + enter[1:]).all()
+    early = out["Teachers|Early retirements"][0]
+    assert (s[1:] == s[:-1] - leave[:-1] - early[1:] + enter[1:]).all()

@@ -264,3 +264,9 @@ def test_a_lever_may_be_any_numeric_leaf(here):
     (folder,) = (here / "outputs" / "sweeps").iterdir()
     table = pd.read_csv(folder / "sweep.csv")
     assert sorted(set(table["teachers.hiring.max_hires"])) == [0, 2000]
+
+
+def test_reconstructed_cohort_per_pupil_from_the_cli(here):
+    out = ok(["explain", "baseline", "--cohort", "--per-pupil", "1"])
+    assert "dropouts per 1,000" in out and "pupil-years per 1,000" in out
+    refused(["explain", "baseline", "--cohort", "--per-pupil", "-1"], "--per-pupil", here)

@@ -28,6 +28,19 @@ BAD = {
         "teachers.demand.elasticity.primary",
         6,
     ),
+    "policy-unknown": ("  hiring:\n    policy: lottery\n", "teachers.hiring.policy", 5),
+    "floor-above-1": ("  hiring:\n    surplus_floor: 1.5\n", "teachers.hiring.surplus_floor", 5),
+    "cap-negative": ("  redeployment:\n    cap: -5\n", "teachers.redeployment.cap", 5),
+    "move-misspelt": (
+        "  redeployment:\n    moves: ['primry -> preschool']\n",
+        "teachers.redeployment.moves",
+        5,
+    ),
+    "band-upside-down": (
+        "  staffing_band:\n    primary: {low: 21, high: 20}\n",
+        "teachers.staffing_band.primary",
+        5,
+    ),
 }
 
 

@@ -22,7 +22,7 @@ def params(rep=0.0, drop=0.0, trans=None, entry=1.0, D=1):
         transition=trans,
         entry_rate=np.full((1, T), entry),
         preschool_rate=np.full((1, T, 3), 0.5),
-        base_ratio=np.ones((1, K)),
+        base_ratio=np.ones((1, N_GRADES)),
     )
 
 

@@ -41,8 +41,12 @@ def observed(path: Path | None = None) -> pd.DataFrame:
 
 
 def compare(base: int, results: dict[str, np.ndarray], years: np.ndarray, obs: pd.DataFrame) -> pd.DataFrame:
-    """Rows for every observation after ``base`` and within ``years``; results are {variable: (D, T)}."""
+    """Rows for every observation after ``base`` and within ``years``; results are {variable: (D, T)}.
+    An observation used to calibrate the run that starts in ``base`` (``calibrates == base``) is
+    never scored for it."""
     rows = []
+    if "calibrates" in obs.columns:
+        obs = obs[pd.to_numeric(obs["calibrates"], errors="coerce") != base]
     for _, o in obs[(obs["year"] > base) & (obs["year"] <= years[-1])].iterrows():
         if o["variable"] not in results:
             continue

@@ -54,13 +54,70 @@ def reconstructed_cohort(
         "survival": survival,
         "pupil_years": pupil_years,
         "graduates": graduates,
+        "dropouts": cohort - graduates,
         "years_per_graduate": per_grad,
         "coefficient_of_efficiency": graduates * n / total,
     }
 
 
-def cohort_table(scenario, year: int | None = None) -> pd.DataFrame:
-    """The reconstructed cohort of every level with the scenario's rates in ``year`` (default: base year)."""
+def reconstructed_cohort_per_pupil(
+    promotion: np.ndarray,
+    repetition: np.ndarray,
+    dropout: np.ndarray,
+    cohort: float = 1000.0,
+    max_repeats: int = 2,
+) -> dict[str, np.ndarray]:
+    """The UIS manual's per-pupil convention: a pupil may repeat at most ``max_repeats`` times over the
+    whole level (not per grade); one who would repeat again leaves. Same outputs as
+    ``reconstructed_cohort``, rates (n_grades,).
+
+    Follows the cohort year by year over states (grade, repeats used) until no one is left.
+
+    >>> r = reconstructed_cohort_per_pupil(np.array([0.8, 0.8]), np.array([0.1, 0.1]), np.array([0.1, 0.1]),
+    ...                                    max_repeats=1)
+    >>> round(float(r["graduates"]), 1), round(float(r["dropouts"]), 1), r["pupil_years"].round(1).tolist()
+    (768.0, 232.0, [1100.0, 960.0])
+    """
+    p, r = np.asarray(promotion, dtype=float), np.asarray(repetition, dtype=float)
+    d = np.asarray(dropout, dtype=float)
+    if not np.allclose(p + r + d, 1.0, atol=1e-9):
+        raise ValueError("promotion + repetition + dropout must be 1 in every grade")
+    n, R = p.shape[-1], int(max_repeats)
+    x = np.zeros((n, R + 1))
+    x[0, 0] = cohort
+    reached = np.zeros(n)
+    reached[0] = cohort
+    pupil_years, graduates = np.zeros(n), 0.0
+    for _ in range(n * (R + 1) + 1):  # each year a pupil moves up a grade or uses a repeat
+        pupil_years += x.sum(axis=1)
+        promoted = x * p[:, None]
+        graduates += promoted[-1].sum()
+        nxt = np.zeros_like(x)
+        nxt[1:] += promoted[:-1]
+        reached[1:] += promoted[:-1].sum(axis=1)
+        nxt[:, 1:] += (x * r[:, None])[:, :-1]  # the last repeat allowed is used; one more and they leave
+        x = nxt
+        if x.sum() < 1e-12 * cohort:
+            break
+    total = pupil_years.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_grad = total / graduates
+    return {
+        "survival": reached / cohort,
+        "pupil_years": pupil_years,
+        "graduates": np.asarray(graduates),
+        "dropouts": np.asarray(cohort - graduates),
+        "years_per_graduate": np.asarray(per_grad),
+        "coefficient_of_efficiency": np.asarray(graduates * n / total),
+    }
+
+
+def cohort_table(scenario, year: int | None = None, per_pupil: int | None = None) -> pd.DataFrame:
+    """The reconstructed cohort of every level with the scenario's rates in ``year`` (default: base year).
+
+    ``per_pupil``: at most that many repetitions per pupil over the whole level (the UIS manual's
+    per-pupil convention); None: repeaters meet the same rates again, without a cap.
+    """
     years = scenario.years
     year = int(years[0]) if year is None else year
     if year not in set(years.tolist()):
@@ -73,13 +130,18 @@ def cohort_table(scenario, year: int | None = None) -> pd.DataFrame:
     for k, lv in enumerate(LEVELS):
         sl = slice(FIRST[k], LAST[k] + 1)
         rep, drop = p.repetition[0, t, sl], p.dropout[0, t, sl]
-        rc = reconstructed_cohort(1 - rep - drop, rep, drop)
+        if per_pupil is None:
+            rc = reconstructed_cohort(1 - rep - drop, rep, drop)
+        else:
+            rc = reconstructed_cohort_per_pupil(1 - rep - drop, rep, drop, max_repeats=per_pupil)
         rows.append(
             {
                 "level": lv.name,
                 "grades": lv.grades,
                 "survival to last grade": float(rc["survival"][-1]),
                 "graduates per 1,000": float(rc["graduates"]),
+                "dropouts per 1,000": float(rc["dropouts"]),
+                "pupil-years per 1,000": float(rc["pupil_years"].sum()),
                 "years per graduate": float(rc["years_per_graduate"]),
                 "coefficient of efficiency": float(rc["coefficient_of_efficiency"]),
             }

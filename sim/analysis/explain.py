@@ -45,7 +45,7 @@ GROUPS_STUDENTS = {
 GROUPS_MONEY = {
     "enrolment": ["population", "students"],
     "pay": ["finance.pay", "finance.civil_servant_pay", "finance.tegang"],
-    "per-student spending": ["finance.per_student"],
+    "per-student spending": ["finance.per_student", "finance.non_personnel_real_growth"],
     "projects": ["finance.projects"],
 }
 PART_LABELS = {
@@ -56,6 +56,10 @@ PART_LABELS = {
         "momentum": "人口结构惯性及其他",
         "enrolment": "在校生",
         "pay": "工资、补贴、特岗与培训",
+        "teachers in post": "在岗教师人数",
+        "pay per teacher": "教师平均工资",
+        "non-personnel per student": "生均非人员经费",
+        "programmes": "补贴、培训、交流（扣除特岗中央补助）",
         "tegang hires and retention": "特岗招聘与留任",
         "per-student spending": "生均经费",
         "projects": "项目",
@@ -66,6 +70,8 @@ PART_LABELS = {
         "tegang hires": "特岗招聘",
         "tegang not retained": "特岗期满未留任",
         "regular hires": "常规招聘（含公费师范生）",
+        "early retirements": "提前退休",
+        "redeployed": "交流轮岗与转岗（净调入）",
     },
 }
 
@@ -215,37 +221,59 @@ def _gap_parts(res: dict, variable: str, window, years) -> pd.DataFrame:
         "attrition": -att[:-1].sum(),
         "regular hires": hires[1:].sum(),
     }
+    # the September round's flows of year t+1 (teacher docs: the stock-flow identity)
+    if f"Teachers|Early retirements|{levels[0]}" in res:
+        parts["early retirements"] = -s("Early retirements")[1:].sum()
+    if f"Teachers|Redeployed|In|{levels[0]}" in res and level is not None:
+        parts["redeployed"] = (s("Redeployed|In") - s("Redeployed|Out"))[1:].sum()  # 0 for all levels
     if level is None:
         parts["tegang hires"] = window(res["Teachers|Tegang|Hires"])[1:].sum()
         parts["tegang not retained"] = -window(res["Teachers|Tegang|Left"])[:-1].sum()
     elif level in ("Primary", "Junior"):
-        # 特岗 flows are counted for primary and junior together; this level's share is what the
-        # other flows leave of its supply change
-        parts["tegang hires and retention"] = (supply[-1] - supply[0]) - (
-            parts["regular hires"] + parts["retirements"] + parts["attrition"]
-        )
+        # 特岗 who leave are counted for primary and junior together; this level's 特岗 part is what
+        # the other flows leave of its supply change
+        parts["tegang hires and retention"] = (supply[-1] - supply[0]) - sum(parts.values()) + parts["demand"]
     total = float(window(res[variable])[-1] - window(res[variable])[0])
     return _table(parts, total, "stock-flow accounting")
 
 
 def _money_parts(r1: dict, r2: dict) -> pd.DataFrame:
-    """Total spending from state 1 to state 2: each level's spending = (spending per pupil) × pupils,
-    split between its two factors by the midpoint (two-factor Shapley) rule; projects; and the rest
-    (pay, subsidies, 特岗 and training outside per-student spending)."""
-    parts = {"enrolment": 0.0, "per-student spending": 0.0}
-    levels = 0.0
+    """Total spending from state 1 to state 2, by the stage's own identity
+    total = Σ levels (teachers × pay + non-personnel per pupil × pupils) + programmes + projects.
+    Each level's two products are split between their factors by the midpoint (two-factor
+    Shapley) rule: teachers in post and pay; enrolment and non-personnel spending per pupil. Without
+    teacher numbers in the results the pay bill's change is one part, "pay per teacher"."""
+    parts = {
+        "teachers in post": 0.0,
+        "pay per teacher": 0.0,
+        "enrolment": 0.0,
+        "non-personnel per student": 0.0,
+    }
     for lv in (LABEL[m] for m in MONEY_LEVELS):
-        s1, s2 = r1[f"Spending|{lv}"], r2[f"Spending|{lv}"]
+        b1, b2 = r1[f"Spending|Pay bill|{lv}"], r2[f"Spending|Pay bill|{lv}"]
+        s1, s2 = r1.get(f"Teachers|Supply|{lv}"), r2.get(f"Teachers|Supply|{lv}")
+        if s1 is not None and s2 is not None and s1 > 0 and s2 > 0:
+            w1, w2 = b1 / s1, b2 / s2
+            parts["teachers in post"] += 0.5 * (w1 + w2) * (s2 - s1)
+            parts["pay per teacher"] += 0.5 * (s1 + s2) * (w2 - w1)
+        else:
+            parts["pay per teacher"] += b2 - b1
+        n1, n2 = r1[f"Spending|Non-personnel|{lv}"], r2[f"Spending|Non-personnel|{lv}"]
         e1, e2 = r1[f"Enrolment|{lv}"], r2[f"Enrolment|{lv}"]
-        p1, p2 = (s1 / e1 if e1 else 0.0), (s2 / e2 if e2 else 0.0)
-        parts["enrolment"] += 0.5 * (p1 + p2) * (e2 - e1)
-        parts["per-student spending"] += 0.5 * (e1 + e2) * (p2 - p1)
-        levels += s2 - s1
+        p1, p2 = (n1 / e1 if e1 else 0.0), (n2 / e2 if e2 else 0.0)
+        if e1 and e2:
+            parts["enrolment"] += 0.5 * (p1 + p2) * (e2 - e1)
+            parts["non-personnel per student"] += 0.5 * (e1 + e2) * (p2 - p1)
+        else:  # a level that opens or closes: its whole change is enrolment
+            parts["enrolment"] += n2 - n1
+    parts["programmes"] = r2["Spending|Programmes"] - r1["Spending|Programmes"]
     parts["projects"] = r2["Spending|Projects"] - r1["Spending|Projects"]
     total = float(r2["Spending|Total"] - r1["Spending|Total"])
-    parts["pay"] = total - levels - parts["projects"]
     return _table(
-        parts, total, "accounting: per-pupil × pupils by level (midpoint split), projects, pay and programmes"
+        parts,
+        total,
+        "accounting: teachers × pay and pupils × non-personnel per pupil by level (midpoint split), "
+        "programmes (subsidy, training, redeployment, less the central 特岗 subsidy), projects",
     )
 
 

@@ -60,7 +60,8 @@ KEY_INDICATORS = [
     "Teachers|Subject demand|Arts",
     "Spending|Total",
     "Budget|Envelope",
-    "Budget|Gap",
+    "Budget|Shortfall",
+    "Budget|Surplus",
     "Spending|Per student|Primary",
     "Pay|Teachers|Compulsory",
     "Pay|Civil servants",
@@ -406,13 +407,13 @@ def backtest_job(
     return table, summ, job.final
 
 
-def cohort_job(ref: str, year: int | None = None):
+def cohort_job(ref: str, year: int | None = None, per_pupil: int | None = None):
     from .cohort import cohort_table
 
     prep = prepare(ref, draws=1)
     if year is not None:
         check_year(prep, year, "--cohort-year")
-    return prep, cohort_table(prep.scenario, year)
+    return prep, cohort_table(prep.scenario, year, per_pupil)
 
 
 def explain_job(

@@ -1,5 +1,9 @@
 """Breaches of the plan's three money rules (十二(三)), listed year by year with their amounts.
 
+The rules are checked on the committed path: ``Spending|Total`` and ``Spending|<level>`` / students
+as the money stage spends them (never on ``Spending|Comparison|Per-student path``). In the baseline
+"teacher pay at least civil servants" holds by assumption (pay is set to civil servants' pay).
+
 >>> y = np.arange(2020, 2023)
 >>> r = {"Spending|Total": np.array([[10., 9., 9.]]), "Rule|Spending does not fall": np.array([[1., 0., 1.]])}
 >>> breaches(r, y)
@@ -21,8 +25,9 @@ from ..stages.finance import RULE_PAY, RULE_PER_STUDENT, RULE_TOTAL
 # ------------------------------------------------------------------ rule breaches
 @dataclass(frozen=True)
 class Breach:
-    """One breach of a money rule: ``amount`` is yuan (the fall in total or per-student spending on
-    the year before, or the pay shortfall per teacher); ``level`` is None for whole-budget rules."""
+    """One breach of a money rule: ``amount`` is yuan (the fall in committed total or per-student
+    spending on the year before, or the pay shortfall per teacher); ``level`` is None for
+    whole-budget rules."""
 
     rule: str
     year: int

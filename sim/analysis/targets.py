@@ -21,8 +21,16 @@ from ..schema.targets import Target
 
 
 def margin(values: np.ndarray, target: Target) -> np.ndarray:
-    """Distance inside the target's bounds (≥ 0 means met), in the indicator's unit."""
+    """Distance inside the target's bounds (≥ 0 means met), in the indicator's unit; values are
+    first rounded to the precision the target is reported in, when it says so.
+
+    >>> t = Target(id="n", indicator="NER|Junior", year=2025, value=0.99, rounding=0.01, source="plan")
+    >>> margin(np.array([0.9882, 0.9849]), t).round(4).tolist()
+    [0.0, -0.01]
+    """
     lo, hi = target.bounds()
+    if target.rounding:
+        values = np.round(np.asarray(values) / target.rounding) * target.rounding
     return np.minimum(values - lo, hi - values)
 
 
@@ -56,6 +64,8 @@ def evaluate_target(target: Target, results: dict[str, np.ndarray], years: np.nd
         "source": target.source,
         "value": float(np.median(value_at_worst)),
         "met": bool(med >= 0),
+        "status": ("by assumption" if target.holds_by else "met") if med >= 0 else "missed",
+        "holds_by": target.holds_by or "",
         "margin": med,
         "margin_share": med / scale,
         "first_year_met": first,

@@ -93,9 +93,10 @@ class StageContext:
     perturb: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
     consumed: set = field(default_factory=set)  # paths a stage has read through evaluate()
     warnings: list[str] = field(default_factory=list)  # corrections made, one line each
-    # ratios a stage declares undefined (NaN) where their denominator is zero, e.g. spending per
-    # student of a level with no students; any other non-finite result is an error
-    ratios: set = field(default_factory=set)
+    # variables a stage declares may be undefined (NaN): ratios where their denominator is zero
+    # (spending per student of a level with no students), flows before the base year; any other
+    # non-finite result is an error
+    undefined: set = field(default_factory=set)
 
     # ------------------------------------------------------------ typed outputs
     def put(self, output: Any) -> None:
@@ -157,7 +158,7 @@ class StageContext:
 
     def ratio(self, name: str, numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
         """numerator / denominator, NaN where the denominator is zero (declared: not an error)."""
-        self.ratios.add(name)
+        self.undefined.add(name)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(denominator != 0, numerator / denominator, np.nan)
 

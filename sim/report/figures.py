@@ -60,6 +60,7 @@ TEXT = {
         "gap": "余缺",
         "leave": "离校（就业等）",
         "never": "未达成",
+        "assumed": "由假设决定",
     },
     "en": {
         "met": "met",
@@ -78,6 +79,7 @@ TEXT = {
         "gap": "gap",
         "leave": "leave school (work etc.)",
         "never": "never",
+        "assumed": "holds by assumption",
     },
 }
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
@@ -299,8 +301,11 @@ def scorecard(targets: pd.DataFrame, lang: str, title: str) -> go.Figure:
     for _, r in t.iterrows():
         i, j = rows.index(r["scenario"]), cols.index(r["col"])
         z[i, j] = r["probability"]
-        mark = "✓" if r["met"] else "✗"
+        status = r.get("status", "met" if r["met"] else "missed")
+        mark = {"met": "✓", "by assumption": "≈", "missed": "✗"}[status]
         text[i, j] = f"{mark} {_fmt_margin(r['margin'], r['indicator'])}"
+        if status == "by assumption":  # a probability of 1 it is not: grey, and say why
+            z[i, j] = np.nan
         first = (
             r["first_year_met"]
             if r["first_year_met"] is not None and not pd.isna(r["first_year_met"])
@@ -311,6 +316,7 @@ def scorecard(targets: pd.DataFrame, lang: str, title: str) -> go.Figure:
             f"{r['comparison']} {_fmt(r['target'], r['indicator'])}<br>{L['margin']}: "
             f"{_fmt_margin(r['margin'], r['indicator'])} ({r['margin_share']:+.1%})<br>"
             f"{L['first']}: {first}<br>{L['prob']}: {r['probability']:.0%}<br>{r['source']}"
+            + (f"<br>{L['assumed']}: {r['holds_by']}" if status == "by assumption" else "")
         )
     fig = go.Figure(
         go.Heatmap(

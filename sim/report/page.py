@@ -150,7 +150,13 @@ def charts(runs: list[ReportInput], lang: str) -> list[tuple[str, object]]:
                 u["money"],
                 F.panels(
                     df,
-                    ["Spending|Total", "Budget|Envelope", "Budget|Gap", "Spending|Total|Real"],
+                    [
+                        "Spending|Total",
+                        "Budget|Envelope",
+                        "Budget|Shortfall",
+                        "Budget|Surplus",
+                        "Spending|Total|Real",
+                    ],
                     lang,
                     u["money"],
                 ),

@@ -134,7 +134,7 @@ def simulate(
             # every result is (draws, years), even where no input of this stage varied by draw
             if v.shape != (D, T):
                 v = ctx.results[k] = np.broadcast_to(v, (D, T)).copy()
-            if k not in ctx.ratios:
+            if k not in ctx.undefined:
                 _finite(stage.name, k, v, ctx)
         if timings is not None:
             timings[stage.name] = timings.get(stage.name, 0.0) + time.perf_counter() - t0

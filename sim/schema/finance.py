@@ -1,5 +1,6 @@
-"""The ``finance:`` section of a scenario: per-student spending, pay, 特岗, subsidies, training,
-projects, the budget envelope and the price index.
+"""The ``finance:`` section of a scenario: per-student spending (2020 calibration and the comparison
+path), pay, non-personnel growth, 特岗, subsidies, training, projects, the budget envelope and the
+price index.
 
 The schema says what each key means and what values it accepts; it holds no model numbers.
 Every value, with its source or the reason for the assumption, is written once, in the
@@ -11,8 +12,8 @@ loader can name the file, line and key.
 >>> import numpy as np
 >>> from sim.schema.load import load
 >>> f = load("baseline").scenario.finance
->>> f.recurrent, f.allocation, round(f.per_student.primary.evaluate(np.arange(2020, 2023))[0])
-('per_student', 'required', 14440)
+>>> f.allocation, round(f.per_student.primary.evaluate(np.arange(2020, 2023))[0])
+('required', 14440)
 >>> ByLevel.model_validate({"primary": 90000})
 Traceback (most recent call last):
 ...
@@ -28,7 +29,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..core.levels import MONEY_LEVELS
 from ..core.series import Series
-from .fields import AnySeries, Count, CountSeries, PositiveSeries, RateSeries, Strict, Text, Year
+from .fields import AnySeries, Count, CountSeries, PositiveSeries, Strict, Text, Year
 from .teachers import by_level
 
 LEVELS = MONEY_LEVELS
@@ -46,10 +47,6 @@ ByLevel = by_level(
     module=__name__,
 )
 
-ShareByLevel = by_level(
-    "ShareByLevel", RateSeries, LEVELS, "One share (0-1) series per level.", module=__name__
-)
-
 RatioByLevel = by_level(
     "RatioByLevel", PositiveSeries, LEVELS, "One positive ratio series per level.", module=__name__
 )
@@ -57,9 +54,14 @@ RatioByLevel = by_level(
 
 # ------------------------------------------------------------------ 特岗, training
 class Tegang(Strict):
-    """特岗 teachers' pay: the central salary subsidy and the local top-up."""
+    """特岗 teachers' pay: the central salary subsidy and the local top-up. The teacher stage counts
+    特岗 teachers among the teachers in post, so the pay bill pays them; the central subsidy is
+    taken off (it is not the city's money)."""
 
-    pay: CountSeries = Field(description="average yearly pay of a 特岗 teacher")
+    pay: CountSeries = Field(
+        description="average yearly pay of a 特岗 teacher: caps the central subsidy and gives the "
+        "local top-up (Spending|Tegang)"
+    )
     central_subsidy: CountSeries = Field(description="central salary subsidy, yuan per person-year")
     in_contract_fallback: CountSeries = Field(
         description="特岗 teachers in contract, used only when the teacher module gives no "
@@ -111,17 +113,19 @@ class Project(Strict):
 class Finance(Strict):
     """The ``finance:`` section. See docs/finance.md for the equations."""
 
-    recurrent: Literal["per_student", "bottom_up"] = Field(
-        description="per_student: recurrent spending = per-student path × enrolment (pay included); "
-        "bottom_up: teacher pay bill + non-personnel per student × enrolment"
-    )
     allocation: Literal["required", "affordable"] = Field(
-        description="required: spend what the paths require; affordable: spend the envelope, "
-        "scaling recurrent spending to fit it"
+        description="required: spend what the teachers in post, non-personnel spending per student, "
+        "programmes and projects require; affordable: spend the envelope — teachers in post, "
+        "programmes and projects are paid first and non-personnel spending is scaled to what is left"
     )
-    per_student: ByLevel = Field(description="general public budget education spending per student")
-    personnel_share: ShareByLevel = Field(
-        description="personnel share of per-student spending (recurrent: bottom_up only)"
+    per_student: ByLevel = Field(
+        description="general public budget education spending per student (生均一般公共预算教育经费): "
+        "its base-year value calibrates non-personnel spending per student; the whole path × enrolment "
+        "is published as the comparison Spending|Comparison|Per-student path"
+    )
+    non_personnel_real_growth: AnySeries = Field(
+        description="yearly growth of non-personnel spending per student in real terms, on top of the "
+        "price index (0: constant in real terms); the base year's value is not used"
     )
     pay: ByLevel = Field(description="teachers' average yearly pay")
     civil_servant_pay: CountSeries = Field(description="local civil servants' average yearly pay")
@@ -145,18 +149,18 @@ class Finance(Strict):
     price_index: PositiveSeries = Field(description="price level, base year = 1")
     tolerance: Annotated[float, Field(ge=0, le=0.01)] = 1e-9  # relative; rule checks ignore float noise
 
-    @field_validator("envelope_growth", "price_index")
+    @field_validator("envelope_growth", "non_personnel_real_growth", "price_index")
     @classmethod
     def _growth_above_minus_one(cls, s: Series) -> Series:
         if s.growth is not None and s.growth <= -1:
             raise ValueError(f"growth must be > -100 % (a series must stay positive); got {s.growth:g}")
         return s
 
-    @field_validator("envelope_growth")
+    @field_validator("envelope_growth", "non_personnel_real_growth")
     @classmethod
-    def _rates_above_minus_one(cls, s: Series) -> Series:
+    def _rates_above_minus_one(cls, s: Series, info) -> Series:
         if (s.values <= -1).any():
-            raise ValueError("envelope_growth must be > -100 % every year")
+            raise ValueError(f"{info.field_name} must be > -100 % every year")
         return s
 
     @model_validator(mode="after")
@@ -194,7 +198,6 @@ __all__ = [
     "Tegang",
     "Training",
     "ByLevel",
-    "ShareByLevel",
     "RatioByLevel",
     "LEVELS",
     "check_projects",

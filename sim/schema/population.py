@@ -1,4 +1,8 @@
-"""The ``population:`` section: base-year population, births, mortality, net migration."""
+"""The ``population:`` section: base-year population, births, mortality, net migration.
+
+Year t runs from the count point of t-1 to that of t (about 1 November, the census date); births,
+deaths and net migration of year t are those between the two (docs/methodology.md, "What a year
+means")."""
 
 from __future__ import annotations
 
@@ -8,12 +12,19 @@ from .fields import AnySeries, CountSeries, DataFile, PositiveSeries, Strict, Ye
 
 
 class Population(Strict):
-    base: DataFile = Field(description="CSV in data/: age (0-100), persons, for the base year")
+    base: DataFile = Field(
+        description="CSV in data/: age (0-100), persons, at the base year's count point (about 1 Nov)"
+    )
     base_year: Year
-    births: CountSeries
-    mortality: DataFile = Field(description="CSV in data/: age, qx (probability of dying within the year)")
+    births: CountSeries = Field(description="live births a year (the calendar-year figure of year t)")
+    mortality: DataFile = Field(
+        description="CSV in data/: age, qx (probability of dying within the year, count point to count point)"
+    )
     mortality_scale: PositiveSeries = Field(description="multiplier on the qx of `mortality`, per year")
-    net_migration: AnySeries = Field(description="persons a year, negative for net out-migration")
+    net_migration: AnySeries = Field(
+        description="persons a year between count points, negative for net out-migration; what an age "
+        "group cannot give is reported as Check|Population floored"
+    )
     migration_profile: DataFile = Field(
         description="CSV in data/: age, share (relative migration rate by age)"
     )

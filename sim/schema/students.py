@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, create_model, model_validator
 
 from ..core.levels import FLOW_LEVELS
-from .fields import Count, Rate, RateSeries, Strict
+from .fields import Count, RateSeries, Strict
 
 RateOrGrades = RateSeries | list[RateSeries]
 
@@ -95,8 +95,6 @@ class Preschool(Strict):
 class BaseEnrolment(Strict):
     """Observed base-year stocks from which the grade-by-grade stock is laid out."""
 
-    primary_ner: Rate
-    junior_ner: Rate
     senior_general: Count
     secondary_vocational: Count
 

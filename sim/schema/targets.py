@@ -39,6 +39,17 @@ class Target(Strict):
     kind: Literal["indicative", "binding", "assumption"] = "indicative"
     source: str
     label: Text | None = None
+    rounding: float | None = Field(
+        None,
+        gt=0,
+        description="the precision the plan reports the indicator in; values are rounded to it "
+        "before the comparison (0.01: whole percent, as '≥ 99 %')",
+    )
+    holds_by: str | None = Field(
+        None,
+        description="why the target holds whatever the model computes (an input sets it): the "
+        "scorecard says 'by assumption', not 'met'",
+    )
 
     @field_validator("year")
     @classmethod

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, create_model, model_validator
+from pydantic import Field, create_model, field_validator, model_validator
 
 from ..core.levels import COMPULSORY, TEACHER_LEVELS
 from .fields import CountSeries, DataFile, PositiveSeries, Rate, RateSeries, Strict
@@ -32,6 +32,9 @@ from .fields import CountSeries, DataFile, PositiveSeries, Rate, RateSeries, Str
 LEVELS = TEACHER_LEVELS
 # the levels with a staff ratio: preschool demand uses class sizes instead
 SCHOOL_LEVELS = tuple(lv for lv in LEVELS if lv != "preschool")
+# the levels whose staff ratio counts staff posts (教职工), converted to teachers by teachers_per_staff;
+# the secondary-vocational 1:20 (教职成〔2010〕12号) is already a teacher ratio
+STAFF_NORM_LEVELS = tuple(lv for lv in SCHOOL_LEVELS if lv != "secondary_vocational")
 AREAS = ("urban", "rural")
 SEXES = ("female", "male")
 CONTRACTS = ("regular", "tegang")
@@ -127,6 +130,16 @@ Elasticities = by_level(
 )
 
 
+TeachersPerStaff = by_level(
+    "TeachersPerStaff",
+    Rate,
+    STAFF_NORM_LEVELS,
+    "Full-time teachers (专任教师) per staff post (教职工) by level: converts the staffing norms, which "
+    "count staff posts, into teacher posts (no preschool key: kindergarten demand is classes × teachers; no "
+    "secondary-vocational key: its 1:20 is already a teacher ratio).",
+)
+
+
 class Demand(Strict):
     """Teacher demand by level and area (subject demand is computed from ``curriculum`` in every mode)."""
 
@@ -136,8 +149,8 @@ class Demand(Strict):
     )
     elasticity: Elasticities
     staff_ratio: StaffRatios
-    teachers_per_staff: Rate = Field(
-        description="full-time teachers per staff post (1.0: the staffing norm is used as a teacher norm)"
+    teachers_per_staff: TeachersPerStaff = Field(
+        description="full-time teachers per staff post, by level: demand = enrolment / staff ratio × this"
     )
     class_size: ClassSizes
     teachers_per_class: TeachersPerClass
@@ -209,6 +222,15 @@ FemaleShares = by_level("FemaleShares", Rate, LEVELS, "Share of women among new 
 class Hiring(Strict):
     """Regular hiring, and the 公费师范生 (publicly funded teacher-training graduates) placed each year."""
 
+    policy: Literal["to-need", "quota"] = Field(
+        description="to-need: 特岗 and 公费师范生 are placed only where rural primary or junior supply is "
+        "below demand × (1 + surplus_floor), the rest reported as not placed; quota: all are placed "
+        "whatever the vacancies"
+    )
+    surplus_floor: Rate = Field(
+        description="to-need: a rural cell takes 特岗 and 公费 placements until its supply reaches "
+        "demand × (1 + this)"
+    )
     rule: Literal["fill", "budget", "establishment"] = Field(
         description="fill: every vacancy; budget: at most max_hires a year; "
         "establishment: up to the 编制 of each level"
@@ -262,6 +284,99 @@ class TownshipSubsidy(Strict):
         return self
 
 
+class EarlyRetirement(Strict):
+    """Early retirement (内部退养) in cells whose supply is above demand: each September, a share of
+    the regular teachers within ``years`` years of their statutory retirement leave, at most the
+    cell's surplus."""
+
+    share: Rate = Field(description="share of the eligible teachers who leave early (0: off)")
+    years: int = Field(ge=0, le=10, description="eligible: within this many years of statutory retirement")
+
+
+def parse_cell(text: str) -> tuple[str | None, str | None]:
+    """A side of a move: ``level``, ``area`` or ``level/area`` → (level or None, area or None).
+
+    >>> parse_cell("primary/urban"), parse_cell("rural"), parse_cell("preschool")
+    (('primary', 'urban'), (None, 'rural'), ('preschool', None))
+    """
+    parts = [p.strip() for p in text.split("/")]
+    level = area = None
+    for p in parts:
+        if p in LEVELS and level is None:
+            level = p
+        elif p in AREAS and area is None:
+            area = p
+        else:
+            raise ValueError(
+                f"{text!r}: each side of a move is a level ({', '.join(LEVELS)}), an area (urban, "
+                f"rural) or level/area, e.g. primary/urban"
+            )
+    return level, area
+
+
+def parse_move(text: str) -> tuple[tuple[str | None, str | None], tuple[str | None, str | None]]:
+    """``"from -> to"`` → ((level, area), (level, area)); a part the "to" side leaves out is the
+    "from" side's own.
+
+    >>> parse_move("primary -> preschool")
+    (('primary', None), ('preschool', None))
+    """
+    if text.count("->") != 1:
+        raise ValueError(
+            f"{text!r}: write a move as 'from -> to', e.g. 'primary -> preschool' or 'urban -> rural'"
+        )
+    a, b = (x.strip() for x in text.split("->"))
+    src, dst = parse_cell(a), parse_cell(b)
+    if (dst[0] is None or dst[0] == src[0]) and (dst[1] is None or dst[1] == src[1]):
+        raise ValueError(f"{text!r} moves teachers to where they already are")
+    return src, dst
+
+
+class Redeployment(Strict):
+    """Redeployment (城乡交流轮岗, 转岗): surplus regular teachers moved to cells short of teachers."""
+
+    cap: CountSeries = Field(description="the most teachers moved in a year (0: no redeployment)")
+    lag: int = Field(
+        ge=0,
+        le=5,
+        description="years from the decision to the move (0: decided and moved the same September)",
+    )
+    moves: list[str] = Field(
+        description="allowed moves, in order of priority: 'from -> to', each side a level, an area or "
+        "level/area ('primary -> preschool', 'urban -> rural', 'primary/urban -> preschool/rural')"
+    )
+    cost_per_teacher: CountSeries = Field(description="yuan per teacher moved, in the year of the move")
+    early_retirement: EarlyRetirement
+
+    @field_validator("moves")
+    @classmethod
+    def _moves(cls, moves: list[str]) -> list[str]:
+        for m in moves:
+            parse_move(m)
+        return moves
+
+
+class Band(Strict):
+    """Pupils per full-time teacher: the band a level's ratio should stay in."""
+
+    low: Positive = Field(description="fewest pupils per teacher (below: more teachers than the band allows)")
+    high: Positive = Field(description="most pupils per teacher (above: fewer teachers than the norm)")
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.low > self.high:
+            raise ValueError(f"staffing band: low {self.low:g} is above high {self.high:g}")
+        return self
+
+
+StaffingBand = by_level(
+    "StaffingBand",
+    Band,
+    LEVELS,
+    "Pupil:teacher band by level; a level's ratio outside it is published as Check|Staffing band|<Level>.",
+)
+
+
 StockTotals = by_level(
     "StockTotals",
     Annotated[float, Field(ge=0)],
@@ -287,6 +402,8 @@ class Teachers(Strict):
     )
     tegang: Tegang
     hiring: Hiring
+    redeployment: Redeployment
+    staffing_band: StaffingBand
     training: Training
     township_subsidy: TownshipSubsidy
 

@@ -96,7 +96,7 @@ STAGES: tuple[Stage, ...] = (
             "finance.price_index",
             "finance.pay.*",
             "finance.per_student.*",
-            "finance.personnel_share.*",
+            "finance.non_personnel_real_growth",
             "finance.pupils_per_teacher.*",
             "finance.township_subsidy_fallback",
             "finance.tegang.in_contract_fallback",

@@ -35,14 +35,27 @@ _MOVE_FROM = np.array([_CAT[lv.before] for lv in LEVELS])
 _MOVE_TO = np.array([_CAT[lv.attained] for lv in LEVELS])
 
 
-def project_attainment(base: np.ndarray, pop: np.ndarray, graduates: np.ndarray) -> Attainment:
+def project_attainment(
+    base: np.ndarray,
+    pop: np.ndarray,
+    graduates: np.ndarray,
+    migration: np.ndarray | None = None,
+    selectivity: np.ndarray | None = None,
+    stays: float = 1.0,
+) -> Attainment:
     """Project the attainment table.
 
     base: (ages 6-59, categories) persons in the base year (any scale: it is
     rescaled to the population by age); pop: (D, T, 101) population by age;
     graduates: (D, T, K, L) from the student model (counted in year t).
+    ``migration`` (D, T, 101) is the population model's factor (after / before migration) and
+    ``selectivity`` (categories,) the relative propensity of each level to leave with net
+    out-migration; without them, or with equal propensities, migrants carry their age group's
+    schooling. ``stays`` is the share of higher-education graduates credited as residents.
     """
     D, T, _ = pop.shape
+    selective = migration is not None and selectivity is not None and np.ptp(selectivity) > 0
+    graduates = graduates * _credit(stays)
     table = np.zeros((D, T, N_AGES, len(CATEGORIES)))
     clipped = np.zeros((D, T))
     table[:, 0] = _rescale(np.broadcast_to(base, (D, N_AGES, len(CATEGORIES))), pop[:, 0])
@@ -66,6 +79,8 @@ def project_attainment(base: np.ndarray, pop: np.ndarray, graduates: np.ndarray)
         aged[:, 1:] = table[:, t - 1, :-1]
         aged[:, 0] = 0.0
         aged[:, 0, 0] = 1.0  # six-year-olds: nothing completed yet
+        if selective:
+            aged = _migrate(aged, pop[:, t], migration[:, t], selectivity)
         aged = _rescale(aged, pop[:, t]).reshape(D, -1)
 
         moves = graduates[:, t].reshape(D, -1)[:, inside]  # (D, M)
@@ -77,6 +92,34 @@ def project_attainment(base: np.ndarray, pop: np.ndarray, graduates: np.ndarray)
         clipped[:, t] = (moves - done).sum(axis=1)
         table[:, t] = np.maximum(aged, 0.0).reshape(D, N_AGES, C)
     return Attainment(table=table, clipped=clipped)
+
+
+def _credit(stays: float) -> np.ndarray:
+    """(K, 1) multipliers of graduates: higher education's by ``stays``, the others' by 1."""
+    higher = np.array([lv.attained in ("junior_college", "bachelor") for lv in LEVELS])
+    return np.where(higher, stays, 1.0)[:, None]
+
+
+def _migrate(aged: np.ndarray, pop: np.ndarray, factor: np.ndarray, selectivity: np.ndarray) -> np.ndarray:
+    """Survivors of each age (the population before migration), then net migration by level.
+
+    Net out-migrants of an age are taken from its levels in proportion to persons × propensity
+    (never more than a level holds); net in-migrants have the age group's mix.
+
+    >>> t = np.array([[[50.0, 50.0]]])            # one age: 50 without and 50 with a degree
+    >>> _migrate(t, np.array([[0.0] * 6 + [80.0]]), np.array([[1.0] * 6 + [0.8]]), np.array([1.0, 3.0]))
+    array([[[45., 35.]]])
+    """
+    f = factor[:, FIRST_AGE : LAST_AGE + 1]
+    before = _rescale(aged, pop / np.where(factor > 0, factor, 1.0))  # survivors before migration
+    n = before.sum(axis=2)
+    leaving = np.maximum(n * (1.0 - f), 0.0)  # (D, ages)
+    w = before * selectivity
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(w.sum(axis=2, keepdims=True) > 0, w / w.sum(axis=2, keepdims=True), 0.0)
+    taken = np.minimum(out * leaving[:, :, None], before)
+    arriving = np.where(f > 1, f, 1.0)[:, :, None]
+    return (before - taken) * arriving
 
 
 def _rescale(table: np.ndarray, pop: np.ndarray) -> np.ndarray:
@@ -99,7 +142,16 @@ def mean_years(table: np.ndarray, years: dict[str, float], lo: int = 16, hi: int
 def attainment_stage(cfg: AttainmentSection, ctx: StageContext) -> dict[str, np.ndarray]:
     """Base attainment table + graduates → mean years of schooling of the working-age population."""
     base = ctx.tables[cfg.base][list(CATEGORIES)].to_numpy(dtype=float)
-    res = project_attainment(base, ctx.need(Population).persons, ctx.need(StudentFlows).graduates)
+    population = ctx.need(Population)
+    selectivity = np.array([cfg.migrant_selectivity[c] for c in CATEGORIES])
+    res = project_attainment(
+        base,
+        population.persons,
+        ctx.need(StudentFlows).graduates,
+        population.migration_factor,
+        selectivity,
+        cfg.higher_education_stays,
+    )
     ctx.put(res)
     ctx.check(
         "Attainment clipped",

@@ -1,12 +1,23 @@
-"""Money: spending per student, the teacher pay bill, 特岗, subsidies, training, projects, the budget
-envelope and the plan's three money rules (十二(三)), vectorised over draws.
+"""Money: the pay bill of the teachers in post, non-personnel spending per student, subsidies,
+training, redeployment, 特岗, projects, the budget envelope and the plan's three money rules
+(十二(三)), vectorised over draws.
 
-The equations, defaults and sources are in ``docs/finance.md``. Every array is ``(draws, years)``
+One recurrent model (equations, defaults and sources in ``docs/finance.md``)::
+
+    Spending|<level> = teachers in post × pay + non-personnel per student × students
+    Spending|Total   = Σ levels + township subsidy + training + redeployment − central 特岗 subsidy
+                       + projects
+
+Non-personnel spending per student is calibrated in the base year so that each level's spending
+equals the published per-student figure × students, then follows the price index (× the real
+growth ``non_personnel_real_growth``). What the total would be with the per-student path × students
+in place of the levels' spending is published beside it as ``Spending|Comparison|Per-student path``
+(equal to the total in the base year), never as the headline. Every array is ``(draws, years)``
 in nominal yuan unless the name ends in ``|Real`` (deflated by ``Price index``, base year = 1).
 
-Enrolment comes from ``StudentFlows``; teachers in post, 特岗 in contract and the township
-subsidy from ``TeacherSupply`` when the teacher stage ran, else from the section's fallbacks.
-Breaches of the rules are listed by ``sim/analysis/money_rules.py``.
+Enrolment comes from ``StudentFlows``; teachers in post, 特岗 in contract, the township subsidy and
+the redeployment cost from ``TeacherSupply`` when the teacher stage ran, else from the section's
+fallbacks. Breaches of the rules are listed by ``sim/analysis/money_rules.py``.
 """
 
 from __future__ import annotations
@@ -38,6 +49,11 @@ def _not_fall(x: np.ndarray, tol: float) -> np.ndarray:
     return ok
 
 
+def _grown(g: np.ndarray) -> np.ndarray:
+    """Cumulative factor of yearly growth rates (1|D, T): 1 in the base year, Π(1 + g) after."""
+    return np.concatenate([np.ones_like(g[:, :1]), np.cumprod(1.0 + g[:, 1:], axis=1)], axis=1)
+
+
 def project_arrays(cfg: Finance, years: np.ndarray) -> dict[str, np.ndarray]:
     """Capital and running cost and capacity added by the projects, each (T,).
 
@@ -66,11 +82,12 @@ def project_arrays(cfg: Finance, years: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
-    """The money stage: every result variable of ``sim/variables_finance.csv`` as a (D, T) array.
+    """The money stage: every result variable of ``sim/core/variables/finance.csv`` as a (D, T) array.
 
-    Reads enrolment from ``StudentFlows`` and, when the teacher stage ran, teachers in post,
-    特岗 in contract and the township subsidy from ``TeacherSupply``; without it, teachers are
-    enrolment / ``cfg.pupils_per_teacher`` and the other two the section's fallbacks.
+    Reads enrolment from ``StudentFlows`` and, when the teacher stage ran, teachers in post, 特岗 in
+    contract, the township subsidy and the redeployment cost from ``TeacherSupply``; without it,
+    teachers are enrolment / ``cfg.pupils_per_teacher``, the 特岗 count and township subsidy the
+    section's fallbacks and redeployment costs nothing.
     """
     years = np.asarray(ctx.years)
     D, T = ctx.draws, len(years)
@@ -84,38 +101,62 @@ def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
 
     price = ev("price_index", cfg.price_index, 1e-12)
     price = price / price[:, :1]  # base year = 1 whatever the series' level
+    # non-personnel spending per student moves with prices × its own real growth
+    np_index = _dt(
+        price * _grown(ev("non_personnel_real_growth", cfg.non_personnel_real_growth, -1 + 1e-9)), D, T
+    )
     out: dict[str, np.ndarray] = {}
 
-    # --------------------------------------------------------------- recurrent by level
-    recurrent, paybill, enrol, supply, pay = {}, {}, {}, {}, {}
+    # --------------------------------------------------------------- by level: pay bill + non-personnel
+    enrol, supply, pay, paybill, nonpers, comparison = {}, {}, {}, {}, {}, {}
+    floored = np.zeros((D, T))
     for lv in LEVELS:
         E = _dt(flows.enrolment(lv), D, T)
         if teachers is not None and lv in TEACHER_LEVELS:
             S = _dt(teachers.supply[:, :, TEACHER_LEVELS.index(lv)], D, T)
         else:  # teacher module absent: pupils per teacher
             S = E / ev(f"pupils_per_teacher.{lv}", cfg.pupils_per_teacher.get(lv), 1e-12)
-        w = ev(f"pay.{lv}", cfg.pay.get(lv))
+        w = _dt(ev(f"pay.{lv}", cfg.pay.get(lv)), D, T)
         pb = S * w
-        ps = ev(f"per_student.{lv}", cfg.per_student.get(lv))
-        if cfg.recurrent == "per_student":
-            rec = ps * E  # pay is inside the per-student figure
-        else:
-            rec = pb + ps * (1.0 - ev(f"personnel_share.{lv}", cfg.personnel_share.get(lv), 0.0, 1.0)) * E
-        enrol[lv], supply[lv], pay[lv], paybill[lv], recurrent[lv] = E, S, w, pb, rec
+        ps = _dt(ev(f"per_student.{lv}", cfg.per_student.get(lv)), D, T)
+        # calibration: base-year spending of the level = per-student figure × students, so
+        # non-personnel per student = per-student − pay bill per student (a level with no
+        # students in the base year: the whole per-student figure)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pb_per0 = np.where(E[:, :1] > 0, pb[:, :1] / E[:, :1], 0.0)
+        n0 = ps[:, :1] - pb_per0
+        floored[:, :1] += np.maximum(-n0, 0.0)  # the pay bill alone exceeds the per-student figure
+        n = np.maximum(n0, 0.0) * np_index
+        enrol[lv], supply[lv], pay[lv], paybill[lv] = E, S, w, pb
+        nonpers[lv], comparison[lv] = n * E, ps * E
+    ctx.check(
+        "Non-personnel floored",
+        floored,
+        "base-year pay bill per student above the per-student figure: non-personnel spending set to 0",
+    )
 
     # --------------------------------------------------------------- programmes
     if teachers is not None:
         township = _dt(teachers.township_subsidy, D, T) * 12.0
         n_tg = _dt(teachers.tegang_in_contract, D, T)
+        redeploy = (
+            np.zeros((D, T)) if teachers.redeployment_cost is None else _dt(teachers.redeployment_cost, D, T)
+        )
     else:
         township = _dt(ev("township_subsidy_fallback", cfg.township_subsidy_fallback) * 12.0, D, T)
         n_tg = _dt(ev("tegang.in_contract_fallback", cfg.tegang.in_contract_fallback), D, T)
+        redeploy = np.zeros((D, T))
     tg_pay, tg_central = (
         ev("tegang.pay", cfg.tegang.pay),
         ev("tegang.central_subsidy", cfg.tegang.central_subsidy),
     )
-    tg_central_total = n_tg * np.minimum(tg_central, tg_pay)
-    tg_local = n_tg * np.maximum(tg_pay - tg_central, 0.0)  # the local top-up
+    # 特岗 teachers are among the teachers in post, so the pay bill pays them in full; the central
+    # salary subsidy is not the city's money and is taken off — never more than the primary and
+    # junior pay bill it pays into (without the teacher module that bill may hold fewer 特岗)
+    tg_central_total = np.minimum(
+        n_tg * np.minimum(tg_central, tg_pay), sum(paybill[lv] for lv in COMPULSORY)
+    )
+    tg_local = n_tg * np.maximum(tg_pay - tg_central, 0.0)  # the city's share: inside the pay bill
     training = _dt(
         ev("training.person_trainings", cfg.training.person_trainings)
         * ev("training.hours_per_training", cfg.training.hours_per_training)
@@ -123,42 +164,36 @@ def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
         D,
         T,
     )
-    if cfg.recurrent == "per_student":
-        # The base year's per-student figure already holds that year's subsidy, 特岗 local cost and
-        # training; only their change from the base year is new money (no double counting).
-        programmes = township + tg_local + training
-        extras = programmes - programmes[:, :1]
-    else:
-        # Bottom-up: the pay bill holds 特岗 teachers at full pay; the central subsidy pays part of it
-        # and arrives outside the envelope, so it is taken off — never more than the primary and
-        # junior pay bill it pays into (without the teacher module that bill may hold fewer 特岗).
-        extras = township + training - np.minimum(tg_central_total, sum(paybill[lv] for lv in COMPULSORY))
+    programmes = township + training + redeploy - tg_central_total
 
     proj = project_arrays(cfg, years)
     projects = _dt(proj["capital"] + proj["running"], D, T)
 
-    rec_total = sum(recurrent.values())
-    required = rec_total + extras + projects
+    pb_total = sum(paybill.values())
+    np_required = sum(nonpers.values())
+    committed = pb_total + programmes + projects  # teachers in post are paid, whatever the envelope
+    required = committed + np_required
 
     # --------------------------------------------------------------- envelope
     if cfg.envelope is not None:
         envelope = _dt(ev("envelope", cfg.envelope), D, T)
     else:
         g = ev("envelope_growth", cfg.envelope_growth, -1.0 + 1e-9)  # (1|D, T)
-        factor = np.concatenate([np.ones_like(g[:, :1]), np.cumprod(1.0 + g[:, 1:], axis=1)], axis=1)
         ratio = ev("envelope_base_ratio", cfg.envelope_base_ratio, 1e-12)[:, :1]
-        envelope = _dt(required[:, :1] * ratio * factor, D, T)
-    gap = required - envelope
-    # what the envelope affords: recurrent spending scaled so that everything fits
+        envelope = _dt(required[:, :1] * ratio * _grown(g), D, T)
+    # what the envelope affords: pay bill, programmes and projects first, non-personnel scaled to
+    # what is left (0 when nothing is left: pay is never cut to fit)
     with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(rec_total > 0, np.maximum(envelope - extras - projects, 0.0) / rec_total, 0.0)
+        scale = np.where(np_required > 0, np.maximum(envelope - committed, 0.0) / np_required, 0.0)
+    unfunded = np.maximum(committed - envelope, 0.0)
 
     if cfg.allocation == "required":
-        spend = recurrent
-        total = required
+        spend_np = nonpers
     else:
-        spend = {lv: recurrent[lv] * scale for lv in LEVELS}
-        total = sum(spend.values()) + extras + projects
+        spend_np = {lv: nonpers[lv] * scale for lv in LEVELS}
+    spend = {lv: paybill[lv] + spend_np[lv] for lv in LEVELS}
+    recurrent = sum(spend.values())
+    total = recurrent + programmes + projects
 
     # --------------------------------------------------------------- per level results
     tol = cfg.tolerance
@@ -167,16 +202,18 @@ def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
         L, E = LABEL[lv], enrol[lv]
         with np.errstate(divide="ignore", invalid="ignore"):
             per = ctx.ratio(f"Spending|Per student|{L}", spend[lv], E)
-            afford = ctx.ratio(f"Spending|Per student|Affordable|{L}", recurrent[lv] * scale, E)
-            req = ctx.ratio(f"Spending|Per student|Required|{L}", recurrent[lv], E)
-        ctx.ratios.add(f"Spending|Per student|{L}|Real")
+            afford = ctx.ratio(f"Spending|Per student|Affordable|{L}", paybill[lv] + nonpers[lv] * scale, E)
+            req = ctx.ratio(f"Spending|Per student|Required|{L}", paybill[lv] + nonpers[lv], E)
+            npe = ctx.ratio(f"Spending|Non-personnel|Per student|{L}", spend_np[lv], E)
+            real = ctx.ratio(f"Spending|Per student|{L}|Real", spend[lv], E * price)
         out[f"Spending|{L}"] = spend[lv]
         out[f"Spending|Per student|{L}"] = per
-        out[f"Spending|Per student|{L}|Real"] = per / price
+        out[f"Spending|Per student|{L}|Real"] = real
         out[f"Spending|Per student|Required|{L}"] = req
         out[f"Spending|Per student|Affordable|{L}"] = afford
         out[f"Spending|Pay bill|{L}"] = paybill[lv]
-        out[f"Spending|Non-personnel|{L}"] = spend[lv] - paybill[lv]
+        out[f"Spending|Non-personnel|{L}"] = spend_np[lv]
+        out[f"Spending|Non-personnel|Per student|{L}"] = npe
         r = _not_fall(per, tol)
         out[f"Rule|Per student does not fall|{L}"] = r
         rule_ps = np.minimum(rule_ps, r)
@@ -195,24 +232,28 @@ def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
         {
             "Spending|Total": total,
             "Spending|Total|Real": total / price,
-            "Spending|Recurrent": sum(spend.values()),
-            "Spending|Pay bill": sum(paybill.values()),
+            "Spending|Recurrent": recurrent,
+            "Spending|Pay bill": pb_total,
+            "Spending|Non-personnel": sum(spend_np.values()),
             "Spending|Subsidy|Township": township,
             "Spending|Tegang": tg_local,
             "Spending|Tegang|Central": tg_central_total,
             "Spending|Training": training,
-            "Spending|Programmes|Increment": extras,
+            "Spending|Redeployment": redeploy,
+            "Spending|Programmes": programmes,
             "Spending|Projects": projects,
             "Spending|Projects|Capital": _dt(proj["capital"], D, T),
             "Spending|Projects|Running": _dt(proj["running"], D, T),
+            "Spending|Comparison|Per-student path": sum(comparison.values()) + programmes + projects,
             "Capacity|Added|Kindergarten places": _dt(proj["kindergarten_places"], D, T),
             "Capacity|Added|Classrooms": _dt(proj["classrooms"], D, T),
             "Capacity|Added|Vocational places": _dt(proj["vocational_places"], D, T),
             "Budget|Required": required,
             "Budget|Envelope": envelope,
             "Budget|Envelope|Real": envelope / price,
-            "Budget|Gap": gap,
-            "Budget|Gap|Real": gap / price,
+            "Budget|Shortfall": np.maximum(required - envelope, 0.0),
+            "Budget|Surplus": np.maximum(envelope - required, 0.0),
+            "Budget|Shortfall|Unfunded commitments": unfunded,
             "Budget|Affordable scale": scale,
             "Pay|Teachers|Compulsory": pay_c,
             "Pay|Teachers|Compulsory|Real": pay_c / price,

@@ -1,6 +1,10 @@
-"""Population by single year of age (0-100, the last age open-ended): births, survival, net migration.
+"""Population by single year of age (0-100, the last age open-ended): births, deaths, net migration.
 
-All arrays carry the draw on axis 0; a deterministic run is one draw.
+All arrays carry the draw on axis 0; a deterministic run is one draw. Year t runs from the count
+point of year t-1 to that of year t (about 1 November, the census date; docs/methodology.md,
+"What a year means"), and one account holds exactly, every year and draw:
+
+    P(t) = P(t-1) + births(t) - deaths(t) + net migration(t)
 
 >>> import numpy as np
 >>> base = np.array([10.0, 10.0, 10.0])          # ages 0, 1, 2+ (tiny example)
@@ -12,56 +16,123 @@ All arrays carry the draw on axis 0; a deterministic run is one draw.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..core.context import Population, StageContext
 from ..schema.population import Population as PopulationSection
 
 AGES = np.arange(101)
+# The model counts people at about 1 November (the census date); yearbooks count them on 31
+# December, two months later.
+TO_YEAR_END = 2 / 12
 
 
-def project_population(
+@dataclass
+class Account:
+    """The projection and its demographic account, all (D, T) but ``persons`` and ``factor`` (D, T, A).
+
+    deaths(t): deaths among the people of year t-1 in the year, plus those among the year's
+    births (half a year of exposure); migration(t): net migrants who actually moved, i.e. the
+    scenario's net migration plus ``floored`` (out-migration that found nobody to move).
+    In the base year (no step taken): deaths = the base population's deaths in one year at the
+    base year's rates, migration = the scenario's value; neither is in the account.
+    """
+
+    persons: np.ndarray
+    factor: np.ndarray
+    floored: np.ndarray
+    deaths: np.ndarray
+    migration: np.ndarray
+
+
+def project_account(
     base: np.ndarray, births: np.ndarray, qx: np.ndarray, net_migration: np.ndarray, profile: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Project the base-year population year by year.
+) -> Account:
+    """Project the base-year population year by year and keep its account.
 
-    base: (A,) persons by age in the base year; births: (D, T) births in each year
-    (the first is reported, not used: the base year's age 0 is in ``base``);
-    qx: (D|1, T, A) probability of dying within the year at each age;
-    net_migration: (D, T) persons a year (negative = out); profile: (A,) relative
-    migration rates by age (a model schedule): the year's net migrants are shared
-    out in proportion to rate × population at each age.
+    base: (A,) persons by age in the base year; births: (D, T) births in each year (the first
+    is reported, not used: the base year's age 0 is in ``base``); qx: (D|1, T, A) probability
+    of dying within year t at each age (the year that ends at the count point of t);
+    net_migration: (D, T) persons a year (negative = out); profile: (A,) relative migration
+    rates by age (a model schedule): the year's net migrants are shared out in proportion to
+    rate × population at each age (by the rates alone where nobody is left).
 
-    Returns population (D, T, A), the migration factor (D, T, A): the ratio of
-    population after migration to survivors before it, which the student model
-    applies to enrolled pupils of the same age so that pupils move with families,
-    and the persons of out-migration that found nobody to move (D, T): an age group
-    is never negative, and what it could not give is reported, not hidden.
+    Within year t, in this order: the people of year t-1 die at q(t, a) and the survivors age
+    by one year (99 and 100 both feed 100); the births of year t meet half a year of infant
+    mortality; then net migrants join or leave. An age group is never made negative: the
+    out-migration it could not give is ``floored`` (reported, not hidden), so the migration
+    that happened is the scenario's plus ``floored``. The ratio after / before migration is
+    the migration factor, which the student model applies to pupils of that age.
     """
     D, T = births.shape
     A = base.shape[0]
     pop = np.empty((D, T, A))
     factor = np.ones((D, T, A))
     floored = np.zeros((D, T))
+    deaths = np.zeros((D, T))
+    moved_total = np.zeros((D, T))
     pop[:, 0, :] = base
     qx = np.broadcast_to(qx, (D, T, A))
+    net_migration = np.broadcast_to(net_migration, (D, T))
+    deaths[:, 0] = (base[None, :] * qx[:, 0, :]).sum(axis=1)
+    moved_total[:, 0] = net_migration[:, 0]
     for t in range(1, T):
-        survivors = pop[:, t - 1, :] * (1.0 - qx[:, t - 1, :])
+        previous = pop[:, t - 1, :]
+        survivors = previous * (1.0 - qx[:, t, :])
         aged = np.empty((D, A))
         # Births in the year are exposed to about half a year of infant mortality.
         aged[:, 0] = births[:, t] * (1.0 - 0.5 * qx[:, t, 0])
         aged[:, 1:] = survivors[:, :-1]
         aged[:, -1] += survivors[:, -1]
+        deaths[:, t] = (previous - survivors).sum(axis=1) + births[:, t] - aged[:, 0]
         # net migrants by age ∝ the schedule's relative rate × the people at that age
         weight = profile[None, :] * aged
-        weight /= weight.sum(axis=1, keepdims=True)
+        total = weight.sum(axis=1, keepdims=True)
+        weight = np.where(
+            total > 0, weight / np.where(total > 0, total, 1.0), profile[None, :] / profile.sum()
+        )
         wanted = aged + net_migration[:, t, None] * weight
         moved = np.maximum(wanted, 0.0)
         floored[:, t] = (moved - wanted).sum(axis=1)
+        moved_total[:, t] = moved.sum(axis=1) - aged.sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             factor[:, t, :] = np.where(aged > 0, moved / aged, 1.0)
         pop[:, t, :] = moved
-    return pop, factor, floored
+    return Account(persons=pop, factor=factor, floored=floored, deaths=deaths, migration=moved_total)
+
+
+def project_population(
+    base: np.ndarray, births: np.ndarray, qx: np.ndarray, net_migration: np.ndarray, profile: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Population (D, T, A), migration factor (D, T, A) and floored out-migration (D, T):
+    ``project_account`` without the account."""
+    acc = project_account(base, births, qx, net_migration, profile)
+    return acc.persons, acc.factor, acc.floored
+
+
+def year_end(total: np.ndarray) -> np.ndarray:
+    """Population on 31 December of year t from the count points: P(t) + 2/12 (P(t+1) − P(t)).
+
+    The last year continues the last year's change (one year alone: no change).
+
+    >>> year_end(np.array([[120.0, 108.0, 102.0]])).tolist()
+    [[118.0, 107.0, 101.0]]
+    """
+    change = np.zeros_like(total)
+    change[:, :-1] = np.diff(total, axis=1)
+    if total.shape[1] > 1:
+        change[:, -1] = change[:, -2]
+    return total + TO_YEAR_END * change
+
+
+def crude_death_rate(deaths: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Deaths of year t / the mean of the populations at its two ends (base year: / P(0))."""
+    mean = total.copy()
+    mean[:, 1:] = (total[:, 1:] + total[:, :-1]) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(mean > 0, deaths / np.where(mean > 0, mean, 1.0), 0.0)
 
 
 def qx_from_scale(qx_base: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -86,19 +157,34 @@ def population_stage(cfg: PopulationSection, ctx: StageContext) -> dict[str, np.
     migration = np.broadcast_to(ctx.evaluate("population.net_migration", cfg.net_migration), (D, T))
     profile = ctx.tables[cfg.migration_profile]["share"].to_numpy(dtype=float)
     profile = profile / profile.sum()
-    pop, factor, floored = project_population(base, births, qx, migration, profile)
-    ctx.put(Population(persons=pop, migration_factor=factor, births=births))
+    acc = project_account(base, births, qx, migration, profile)
+    pop = acc.persons
+    ctx.put(Population(persons=pop, migration_factor=acc.factor, births=births))
     ctx.check(
         "Population floored",
-        floored,
+        acc.floored,
         "net out-migration exceeded the people of some ages: those age groups were set to zero",
     )
-    return {
-        "Population|Total": pop.sum(axis=2),
+    total = pop.sum(axis=2)
+    # flows of the year before the base count: not modelled, so missing rather than a stand-in
+    flows = {
         "Population|Births": births,
+        "Population|Deaths": acc.deaths,
+        "Population|Net migration": acc.migration,
+        "Population|Crude death rate": crude_death_rate(acc.deaths, total),
+    }
+    for name, v in flows.items():
+        flows[name] = v = np.array(v, dtype=float)
+        v[:, 0] = np.nan
+        ctx.undefined.add(name)
+    return {
+        "Population|Total": total,
+        "Population|Total|Year-end": year_end(total),
+        **flows,
         "Population|Age 3-5": age_group(pop, 3, 5),
         "Population|Age 6-11": age_group(pop, 6, 11),
         "Population|Age 12-14": age_group(pop, 12, 14),
         "Population|Age 15-17": age_group(pop, 15, 17),
         "Population|Age 16-59": age_group(pop, 16, 59),
+        "Population|Age 60+": age_group(pop, 60, 100),
     }

@@ -52,11 +52,11 @@ class StudentParams:
     transition: np.ndarray  # (D, T, K, K): share of level k's graduates entering level j
     entry_rate: np.ndarray  # (D, T): share of 6-year-olds entering grade 1
     preschool_rate: np.ndarray  # (D, T, 3): enrolment rate at ages 3, 4, 5
-    base_ratio: np.ndarray  # (D, K): base-year enrolment per person of the grade's official age
+    base_ratio: np.ndarray  # (D, G): base-year enrolment per person of the grade's official age
 
 
 def base_stock(pop0: np.ndarray, base_ratio: np.ndarray) -> np.ndarray:
-    """Base-year stock (D, G, L): population at each grade's official age × the level's ratio, all on time."""
+    """Base-year stock (D, G, L): population at each grade's official age × the grade's ratio, all on time."""
     D = max(pop0.shape[0], base_ratio.shape[0])
     stock = np.zeros((D, N_GRADES, N_LAGS))
     ref = np.broadcast_to(pop0[:, GRADE_AGE], (D, N_GRADES)).copy()
@@ -65,7 +65,7 @@ def base_stock(pop0: np.ndarray, base_ratio: np.ndarray) -> np.ndarray:
     higher = GRADE_LEVEL >= LEVEL_INDEX["higher_vocational"]
     lo, hi = _upper_ages()
     ref[:, higher] = pop0[:, lo : hi + 1].mean(axis=1)[:, None]
-    stock[:, :, 0] = ref * base_ratio[:, GRADE_LEVEL]
+    stock[:, :, 0] = ref * base_ratio
     return stock
 
 
@@ -94,7 +94,7 @@ def simulate_students(pop: np.ndarray, migration: np.ndarray, p: StudentParams) 
     graduates = np.zeros((D, T, K, N_LAGS))
     entrants = np.zeros((D, T, K))
     cohort_mig = np.ones((D, T, N_GRADES))
-    stock[:, 0] = base_stock(pop[:, 0, :], np.broadcast_to(p.base_ratio, (D, K)))
+    stock[:, 0] = base_stock(pop[:, 0, :], np.broadcast_to(p.base_ratio, (D, N_GRADES)))
     entrants[:, 0, 0] = stock[:, 0, 0, 0]
 
     for t in range(1, T):
@@ -207,8 +207,6 @@ def student_params(cfg: Students, ctx: StageContext, pop0: np.ndarray) -> Studen
     lo, hi = _upper_ages()
     age15_17 = pop0[:, lo : hi + 1].sum(axis=1)
     ratio = np.zeros((pop0.shape[0], K))
-    ratio[:, L["primary"]] = base.primary_ner
-    ratio[:, L["junior"]] = base.junior_ner
     ratio[:, L["senior_general"]] = base.senior_general / age15_17
     ratio[:, L["secondary_vocational"]] = base.secondary_vocational / age15_17
     # Higher education has no observed local stock: lay it out as the steady state of the base-year flows.
@@ -223,14 +221,40 @@ def student_params(cfg: Students, ctx: StageContext, pop0: np.ndarray) -> Studen
     pre = _stack(
         [ev(f"preschool.enrolment_rate.{a}", cfg.preschool.enrolment_rate[a]) for a in PRESCHOOL_AGES]
     )
+    entry = ev("primary_entry_rate", cfg.primary_entry_rate)
     return StudentParams(
         repetition=rep,
         dropout=drop,
         transition=trans,
-        entry_rate=ev("primary_entry_rate", cfg.primary_entry_rate),
+        entry_rate=entry,
         preschool_rate=pre,
-        base_ratio=ratio,
+        base_ratio=_grade_ratios(ratio, entry[:, 0], 1.0 - rep[:, 0] - drop[:, 0], t0),
     )
+
+
+def _grade_ratios(
+    level_ratio: np.ndarray, entry: np.ndarray, promo: np.ndarray, trans: np.ndarray
+) -> np.ndarray:
+    """Base-year pupils per person of each grade's official age, (D, G).
+
+    The compulsory grades are laid out as the steady state of the base year's own flows
+    (entry rate × the share still in school at each grade, through the primary → junior
+    transition), so the calibrated rates hold their values instead of drifting in the first
+    years; the other levels hold their level's observed ratio in every grade.
+
+    >>> r = _grade_ratios(np.zeros((1, 6)), np.array([0.99]), np.full((1, 22), 0.9), np.ones((1, 6, 6)))
+    >>> np.round(r[0, :8], 4).tolist()
+    [0.99, 0.891, 0.8019, 0.7217, 0.6495, 0.5846, 0.5261, 0.4735]
+    """
+    D = max(level_ratio.shape[0], entry.shape[0], promo.shape[0], trans.shape[0])
+    out = np.broadcast_to(level_ratio[:, GRADE_LEVEL], (D, N_GRADES)).copy()
+    p, j = FLOW_INDEX["primary"], FLOW_INDEX["junior"]
+    comp = np.arange(FIRST[p], LAST[j] + 1)
+    step = np.broadcast_to(promo, (D, N_GRADES))[:, comp[:-1]].copy()
+    step[:, FIRST[j] - 1] *= np.broadcast_to(trans, (D, K, K))[:, p, j]  # graduates entering junior
+    survival = np.concatenate([np.ones((D, 1)), np.cumprod(step, axis=1)], axis=1)
+    out[:, comp] = np.broadcast_to(entry, (D,))[:, None] * survival
+    return out
 
 
 def _stack(parts: list[np.ndarray]) -> np.ndarray:
@@ -271,7 +295,7 @@ def student_stage(cfg: Students, ctx: StageContext) -> dict[str, np.ndarray]:
         "Share|Secondary vocational", out["Enrolment|Secondary vocational"], upper
     )
     out["Consolidation rate|Compulsory"] = consolidation_rate(flows, p)
-    ctx.ratios.add("Consolidation rate|Compulsory")
+    ctx.undefined.add("Consolidation rate|Compulsory")
     # flows between levels, counted in the year the graduates enter (for the Sankey diagram)
     grads = flows.graduates.sum(axis=3)  # (D, T, K)
     moved = grads[:, :, :, None] * np.broadcast_to(p.transition, grads.shape + (K,))
@@ -280,4 +304,9 @@ def student_stage(cfg: Students, ctx: StageContext) -> dict[str, np.ndarray]:
         for j, to in enumerate(LEVELS):
             if (k, j) in FLOW_PAIRS:
                 out[f"Flow|{LABEL[lv.name]}|{LABEL[to.name]}"] = moved[:, :, k, j]
+    # the base year's graduates left school before the base stock was counted: unknown, not 0
+    for name in [n for n in out if n.startswith(("Graduates|", "Flow|"))]:
+        out[name] = out[name].copy()
+        out[name][:, 0] = np.nan
+        ctx.undefined.add(name)
     return out

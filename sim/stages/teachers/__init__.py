@@ -26,33 +26,54 @@ def supply_results(
     enrol: np.ndarray,
     sup: dict[str, np.ndarray],
     ctx: StageContext,
+    move_cost: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Name the arrays in the IAMC style; every value (D, T)."""
+    """Name the arrays in the IAMC style; every value (D, T). ``move_cost`` (T,): yuan per teacher moved."""
     res: dict[str, np.ndarray] = {}
     supply = sup["supply"]
     for k, lv in enumerate(LEVELS):
         name = LABEL[lv]
         for a, area in enumerate(AREAS):
-            res[f"Teachers|Demand|{name}|{AREA_LABEL[area]}"] = demand[:, :, k, a]
-            res[f"Teachers|Supply|{name}|{AREA_LABEL[area]}"] = supply[:, :, k, a]
-            res[f"Teachers|Gap|{name}|{AREA_LABEL[area]}"] = supply[:, :, k, a] - demand[:, :, k, a]
+            cell = f"{name}|{AREA_LABEL[area]}"
+            res[f"Teachers|Demand|{cell}"] = demand[:, :, k, a]
+            res[f"Teachers|Supply|{cell}"] = supply[:, :, k, a]
+            res[f"Teachers|Gap|{cell}"] = supply[:, :, k, a] - demand[:, :, k, a]
+            res[f"Teachers|Redeployed|In|{cell}"] = sup["redeployed_in"][:, :, k, a]
+            res[f"Teachers|Redeployed|Out|{cell}"] = sup["redeployed_out"][:, :, k, a]
         dk, sk = demand[:, :, k].sum(axis=2), supply[:, :, k].sum(axis=2)
         res[f"Teachers|Demand|{name}"] = dk
         res[f"Teachers|Supply|{name}"] = sk
         res[f"Teachers|Gap|{name}"] = sk - dk
-        res[f"Teachers|Retirements|{name}"] = sup["retirements"][:, :, k]
-        res[f"Teachers|Attrition|{name}"] = sup["attrition"][:, :, k]
-        res[f"Teachers|Hires|Regular|{name}"] = sup["regular_hires"][:, :, k]
+        for key, what in (
+            ("Retirements", "retirements"),
+            ("Attrition", "attrition"),
+            ("Hires|Regular", "regular_hires"),
+            ("Early retirements", "early_retirements"),
+            ("Redeployed|In", "redeployed_in"),
+            ("Redeployed|Out", "redeployed_out"),
+        ):
+            res[f"Teachers|{key}|{name}"] = sup[what][:, :, k].sum(axis=2)
         key = f"Teachers|Student-teacher ratio|{name}"
         res[key] = ctx.ratio(key, enrol[:, :, k].sum(axis=2), sk)
     res["Teachers|Demand"] = demand.sum(axis=(2, 3))
     res["Teachers|Supply"] = supply.sum(axis=(2, 3))
     res["Teachers|Gap"] = res["Teachers|Supply"] - res["Teachers|Demand"]
-    res["Teachers|Hires|Public funded"] = sup["public_funded"]
-    res["Teachers|Tegang|Hires"] = sup["tegang_hires"]
+    res["Teachers|Hires|Public funded"] = sup["public_funded"].sum(axis=(2, 3))
+    res["Teachers|Hires|Public funded|Not placed"] = sup["public_funded_not_placed"]
+    res["Teachers|Tegang|Hires"] = sup["tegang_hires"].sum(axis=(2, 3))
+    for k in TEGANG_LEVELS:  # both are placed in rural primary and junior schools only
+        res[f"Teachers|Tegang|Hires|{LABEL[LEVELS[k]]}"] = sup["tegang_hires"][:, :, k, RURAL]
+        res[f"Teachers|Hires|Public funded|{LABEL[LEVELS[k]]}"] = sup["public_funded"][:, :, k, RURAL]
+    res["Teachers|Tegang|Not placed"] = sup["tegang_not_placed"]
     res["Teachers|Tegang|In contract"] = sup["tegang_in_contract"]
     res["Teachers|Tegang|Retained"] = sup["tegang_retained"]
-    res["Teachers|Tegang|Left"] = sup["tegang_left"]
+    res["Teachers|Tegang|Left"] = sup["tegang_left"].sum(axis=(2, 3))
+    res["Teachers|Early retirements"] = sup["early_retirements"].sum(axis=(2, 3))
+    moved = sup["redeployed_in"].sum(axis=(2, 3))
+    res["Teachers|Redeployed"] = moved
+    res["Teachers|Redeployed|Decided"] = sup["redeployed_decided"]
+    cost = np.zeros(moved.shape[1]) if move_cost is None else np.asarray(move_cost)
+    res["Teachers|Redeployed|Cost"] = moved * cost[None, :]
     for s, arr in subjects.items():
         res[f"Teachers|Subject demand|{SUBJECTS[s]}"] = arr
     res["Teachers|Township subsidy|Monthly"] = sup["subsidy"]
@@ -79,11 +100,36 @@ def teacher_stage(cfg: Teachers, ctx: StageContext) -> dict[str, np.ndarray]:
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: use 'aggregate' or 'des'")
     sup = des_supply(inp, ctx) if engine == "des" else aggregate_supply(inp)
+    res = supply_results(demand, subjects, enrol, sup, ctx, inp.move_cost)
     ctx.put(
         TeacherSupply(
             supply=sup["supply"].sum(axis=3),
             tegang_in_contract=sup["tegang_in_contract"],
             township_subsidy=sup["subsidy"],
+            redeployment_cost=res["Teachers|Redeployed|Cost"],
         )
     )
-    return supply_results(demand, subjects, enrol, sup, ctx)
+    staffing_band(cfg, enrol, sup["supply"], ctx)
+    return res
+
+
+# teachers outside the band by less than this are rounding, not a warning
+BAND_TOLERANCE = 0.5
+
+
+def staffing_band(cfg: Teachers, enrol: np.ndarray, supply: np.ndarray, ctx: StageContext) -> None:
+    """``Check|Staffing band|<Level>``: teachers beyond the band of pupils per teacher, + above it (more
+    teachers than enrolment / low), − below it (fewer than enrolment / high); 0 inside, and where
+    the difference is under half a teacher."""
+    for k, lv in enumerate(LEVELS):
+        band = getattr(cfg.staffing_band, lv)
+        e, s = enrol[:, :, k].sum(axis=2), supply[:, :, k].sum(axis=2)
+        over = np.maximum(s - e / band.low, 0.0)
+        under = np.maximum(e / band.high - s, 0.0)
+        amount = np.where(over >= BAND_TOLERANCE, over, 0.0) - np.where(under >= BAND_TOLERANCE, under, 0.0)
+        ctx.check(
+            f"Staffing band|{LABEL[lv]}",
+            amount,
+            f"{LABEL[lv]}: pupils per teacher outside {band.low:g}-{band.high:g} "
+            f"(teachers.staffing_band; + teachers above the band, − below)",
+        )

@@ -3,8 +3,9 @@ curriculum hours.
 
 Demand, by level (``TEACHER_LEVELS``) and area (urban, rural), in one of three modes:
 
-* ``ratio``: enrolment / students-per-staff standard × teachers per staff post
-  (preschool: classes of the standard size × 2 teachers, not rounded);
+* ``ratio``: enrolment / students-per-staff standard × full-time teachers per staff post (by level:
+  the norms count staff, 教职工; the stock counts full-time teachers, 专任教师), so demand and supply
+  are in one unit (preschool: classes of the standard size × 2 teachers, not rounded);
 * ``class``: Σ over grades of ceil(grade enrolment in the area / class size) × teachers per class;
 * ``elasticity``: the base year's teachers, moved each year by elasticity × the % change in enrolment.
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from ...core.context import StageContext, StudentFlows
 from ...core.levels import TEACHER_LEVELS, grade_slice
-from ...schema.teachers import AREAS, Teachers
+from ...schema.teachers import AREAS, STAFF_NORM_LEVELS, Teachers
 
 LEVELS = TEACHER_LEVELS
 L, AR = len(LEVELS), len(AREAS)
@@ -133,8 +134,9 @@ def teacher_demand(
                 demand[:, :, k, a] = classes[lv, area].sum(axis=-1) * getattr(d.teachers_per_class, lv)
             else:
                 ratio = ser(getattr(d.staff_ratio, lv))
-                # 中职 1:20 is already a teacher ratio; the staff norms are scaled by teachers_per_staff
-                tps = 1.0 if lv == "secondary_vocational" else d.teachers_per_staff
+                # the staff (教职工) norms become teacher posts by the level's share of teachers in
+                # staff; 中职 1:20 is already a teacher ratio
+                tps = getattr(d.teachers_per_staff, lv) if lv in STAFF_NORM_LEVELS else 1.0
                 demand[:, :, k, a] = ratio_demand(total * share, ratio, tps)
     zero = np.zeros((D, T))
     band = {

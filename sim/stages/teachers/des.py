@@ -5,10 +5,13 @@ plus the reform's delay, from its birth month), its attrition time (drawn once, 
 entry, from the hazard by age: the hazard depends on age only, so one draw serves the
 whole career) and, for a 特岗 teacher, its contract end (kept as a regular teacher with
 the retention probability, drawn at entry). Nothing ticks yearly per teacher. A single
-``hiring`` process runs each September: 特岗 and 公费师范生 placements, regular hires up
-to demand under the hiring rule, the year's training places, and the year's records
-(head counts, township subsidies by each teacher's township years, the share on track
-for 360 training hours in 5 years).
+``hiring`` process runs each September: moves decided earlier (teachers chosen at random among
+the regular teachers of the cell), early retirement in surplus cells, 特岗 and 公费师范生
+placements (quota or to need), regular hires up to demand under the hiring rule, the year's
+training places, the year's records (head counts, township subsidies by each teacher's township
+years, the share on track for 360 training hours in 5 years), and the moves for a later September.
+With ``policy: quota`` and no redeployment or early retirement, the random numbers are drawn in
+the same order as before these were added, so a seed gives the same teachers.
 
 Time τ is in years from 1 September of year 0 (see ``supply.py``); the flows of
 school year t are the events in [t, t+1). Everything random comes from the draw's own
@@ -39,7 +42,10 @@ from .supply import (
     SEXES,
     TEGANG_LEVELS,
     SupplyInputs,
+    decide_moves,
     empty_records,
+    move_incidence,
+    projected_supply,
     regular_hires,
 )
 
@@ -117,6 +123,7 @@ class CareerModel:
         self.in_contract = 0
         T = self.T
         self.rec = empty_records((T,), extra=("training_share",))
+        self.pipe = np.zeros((T, len(inp.moves)))  # moves decided, by the September they happen
 
     # ------------------------------------------------------------------ storage
     def _alloc(self, cap: int) -> None:
@@ -132,6 +139,7 @@ class CareerModel:
             "active": bool,
             "town": float,
             "start": np.int64,
+            "born": np.int64,  # school-year birth cohort (age on 1 September t = t − born)
         }
         old = getattr(self, "_cols", None)
         self._cols = {}
@@ -182,6 +190,7 @@ class CareerModel:
             r = inst[np.arange(len(col)), col]
             ret[pick] = np.where(none, t + 1.0 / 24.0, r)
         self.level[sl], self.area[sl], self.sex[sl] = level, area, sex
+        self.born[sl] = cohort
         self.ret[sl] = ret
         self.att[sl] = draw_attrition(np.full(m, float(t)), age, self.inp.lam, rng)
         if contract_end is None:
@@ -223,7 +232,7 @@ class CareerModel:
             y = self._year()
             self.in_contract -= 1
             if not self.kept[i]:
-                self.rec["tegang_left"][y] += 1
+                self.rec["tegang_left"][y, self.level[i], self.area[i]] += 1
                 self._leave(i)
                 return
             self.rec["tegang_retained"][y] += 1
@@ -231,8 +240,10 @@ class CareerModel:
         if tx >= self.t_end:
             return
         yield env.timeout(tx - env.now)
+        if not self.active[i]:  # retired early in a September round
+            return
         y = self._year()
-        self.rec["retirements" if tr <= ta else "attrition"][y, self.level[i]] += 1
+        self.rec["retirements" if tr <= ta else "attrition"][y, self.level[i], self.area[i]] += 1
         if self.cend[i] < INF and self.cend[i] > env.now:  # left during a 特岗 contract
             self.in_contract -= 1
         self._leave(i)
@@ -246,6 +257,8 @@ class CareerModel:
                 yield env.timeout(t - env.now)
                 self._september(i, t)
             self._train_and_record(i, t)
+            if inp.redeploying and inp.lag >= 1 and i + inp.lag < self.T:
+                self._decide(i, i + inp.lag)
 
     def _new(
         self, level_counts: np.ndarray, area: int, age: int, t: int, contract_end: float | None = None
@@ -258,19 +271,35 @@ class CareerModel:
 
     def _september(self, i: int, t: int) -> None:
         inp, rng = self.inp, self.rng
+        if inp.redeploying:
+            if inp.lag == 0:
+                self._decide(i, i)
+            self._move(i, t)
+        if inp.early:
+            self._retire_early(i, t)
         p, j = TEGANG_LEVELS
+        ce = t + inp.contract_years - CONTRACT_END_OFFSET
         nt = int(stochastic_round(inp.tegang_hires[i], rng))
-        n_p = rng.binomial(nt, inp.tegang_primary_share)
-        counts = np.zeros(L, dtype=np.int64)
-        counts[p], counts[j] = n_p, nt - n_p
-        self._new(counts, RURAL, inp.tegang_age, t, contract_end=t + inp.contract_years - CONTRACT_END_OFFSET)
-        self.rec["tegang_hires"][i] = nt
-        npf = int(stochastic_round(inp.public_funded[i], rng))
-        n_p = rng.binomial(npf, inp.public_funded_primary_share)
-        pf = np.zeros(L, dtype=np.int64)
-        pf[p], pf[j] = n_p, npf - n_p
-        self._new(pf, RURAL, inp.public_funded_age, t)
-        self.rec["public_funded"][i] = npf
+        if inp.policy == "quota":  # the draws in the order they were made before to-need existed
+            n_p = rng.binomial(nt, inp.tegang_primary_share)
+            counts = np.zeros(L, dtype=np.int64)
+            counts[p], counts[j] = n_p, nt - n_p
+            self._new(counts, RURAL, inp.tegang_age, t, contract_end=ce)
+            npf = int(stochastic_round(inp.public_funded[i], rng))
+            n_p = rng.binomial(npf, inp.public_funded_primary_share)
+            pf = np.zeros(L, dtype=np.int64)
+            pf[p], pf[j] = n_p, npf - n_p
+            self._new(pf, RURAL, inp.public_funded_age, t)
+        else:
+            counts = self._to_need(i, nt)
+            self._new(counts, RURAL, inp.tegang_age, t, contract_end=ce)
+            npf = int(stochastic_round(inp.public_funded[i], rng))
+            pf = self._to_need(i, npf)
+            self._new(pf, RURAL, inp.public_funded_age, t)
+        self.rec["tegang_hires"][i, :, RURAL] = counts
+        self.rec["tegang_not_placed"][i] = nt - counts.sum()
+        self.rec["public_funded"][i, :, RURAL] = pf
+        self.rec["public_funded_not_placed"][i] = npf - pf.sum()
         est = None if inp.establishment is None else inp.establishment[i]
         want = regular_hires(
             self.demand[None, i], self.cnt[None].astype(float), inp.rule, inp.max_hires[i], est
@@ -278,7 +307,81 @@ class CareerModel:
         hires = stochastic_round(want, rng)
         for a in range(AR):
             self._new(hires[:, a], a, inp.hire_age, t)
-        self.rec["regular_hires"][i] = hires.sum(axis=1) + pf
+        self.rec["regular_hires"][i] = hires
+        self.rec["regular_hires"][i, :, RURAL] += pf
+
+    # ------------------------------------------------------------------ to need, moves, early retirement
+    def _to_need(self, i: int, n: int) -> np.ndarray:
+        """Place n teachers (by level, rural) where rural primary and junior are below demand × (1 +
+        floor): all of them if there is room, else in proportion to the room (whole teachers)."""
+        tl = list(TEGANG_LEVELS)
+        room = np.maximum(self.demand[i, tl, RURAL] * (1 + self.inp.surplus_floor) - self.cnt[tl, RURAL], 0.0)
+        k = min(n, int(stochastic_round(room.sum(), self.rng)))
+        counts = np.zeros(L, dtype=np.int64)
+        if k > 0:
+            first = min(k, int(stochastic_round(k * room[0] / room.sum(), self.rng)))
+            counts[tl[0]], counts[tl[1]] = first, k - first
+        return counts
+
+    def _regular(self, level: int, area: int) -> np.ndarray:
+        """Indices of the regular teachers (not 特岗 in contract) in post in a cell."""
+        n = self.n
+        ok = self.active[:n] & (self.level[:n] == level) & (self.area[:n] == area)
+        cend = self.cend[:n]
+        return np.flatnonzero(ok & ((cend == INF) | (cend <= self.env.now)))
+
+    def _decide(self, now: int, due: int) -> None:
+        """Decide at ``now`` the moves of September ``due`` (as the aggregate engine, whole teachers)."""
+        inp = self.inp
+        pending = self.pipe[now + (1 if due > now else 0) : due].sum(axis=0)
+        n, t = self.n, int(self.inp.years[now])
+        act = np.flatnonzero(self.active[:n])
+        counts = np.zeros((1, L, AR, S, len(self.inp.lam)))
+        np.add.at(
+            counts[0], (self.level[act], self.area[act], self.sex[act], t - self.born[act] - MIN_AGE), 1.0
+        )
+        sup = projected_supply(counts, inp.stay, now, due)
+        pos = sup - self.demand[due][None]
+        pos += np.tensordot(pending, move_incidence(inp.moves), axes=(0, 0))[None]
+        reserve = self.demand[due][None] * inp.surplus_floor
+        rounding = lambda x: stochastic_round(x, self.rng)  # noqa: E731
+        m = decide_moves(pos, inp.moves, inp.redeploy_cap[due], reserve, rounding)[0]
+        self.pipe[due] += m
+        self.rec["redeployed_decided"][now] += m.sum()
+
+    def _move(self, i: int, t: int) -> None:
+        """Make the moves due in September i: teachers chosen at random among the cell's regular ones."""
+        for p, (fl, fa, tl, ta) in enumerate(self.inp.moves):
+            want = int(self.pipe[i, p])
+            if want <= 0:
+                continue
+            idx = self._regular(fl, fa)
+            go = self.rng.choice(idx, size=min(want, len(idx)), replace=False)
+            if fa != ta:  # township years start on arrival in a rural school, and stop on leaving one
+                self.town[go] = t if ta == RURAL else np.nan
+            self.level[go], self.area[go] = tl, ta
+            self.cnt[fl, fa] -= len(go)
+            self.cnt[tl, ta] += len(go)
+            self.rec["redeployed_out"][i, fl, fa] += len(go)
+            self.rec["redeployed_in"][i, tl, ta] += len(go)
+
+    def _retire_early(self, i: int, t: int) -> None:
+        """In each cell above demand × (1 + floor), min(surplus beyond it, share × eligible) eligible
+        regular teachers leave."""
+        inp = self.inp
+        for lv in range(L):
+            for a in range(AR):
+                surplus = self.cnt[lv, a] - self.demand[i, lv, a] * (1 + inp.surplus_floor)
+                if surplus <= 0:
+                    continue
+                idx = self._regular(lv, a)
+                idx = idx[inp.early_eligible[i, self.sex[idx], t - self.born[idx] - MIN_AGE]]
+                k = min(len(idx), int(stochastic_round(min(surplus, inp.early_share * len(idx)), self.rng)))
+                if k == 0:
+                    continue
+                for j in self.rng.choice(idx, size=k, replace=False).tolist():
+                    self._leave(j)
+                self.rec["early_retirements"][i, lv, a] += k
 
     def _train_and_record(self, i: int, t: int) -> None:
         inp, rng = self.inp, self.rng
@@ -330,7 +433,8 @@ def _base_population(model: CareerModel, inp: SupplyInputs) -> None:
             hired[teg] + inp.contract_years - CONTRACT_END_OFFSET,
             town[teg],
         )
-        model.rec["tegang_hires"][0] = int((hired[teg] == t0).sum())
+        new = hired[teg] == t0
+        np.add.at(model.rec["tegang_hires"][0], (lv[teg][new], ar[teg][new]), 1)
 
 
 def one_draw(inp: SupplyInputs, k: int) -> SupplyInputs:
