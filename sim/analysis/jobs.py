@@ -35,7 +35,10 @@ LANGS = ("zh", "en")
 
 # What `run` and `compare` print: the indicators a planner looks at first.
 KEY_INDICATORS = [
+    "Population|Total",
     "Population|Births",
+    "Population|Deaths",
+    "Population|Net migration",
     "Population|Age 3-5",
     "Population|Age 15-17",
     "Enrolment|Preschool",
@@ -56,6 +59,9 @@ KEY_INDICATORS = [
     "Teachers|Gap|Junior|Rural",
     "Teachers|Tegang|Hires",
     "Teachers|Tegang|In contract",
+    "Teachers|Tegang|Not placed",
+    "Teachers|Redeployed",
+    "Teachers|Student-teacher ratio|Primary",
     "Teachers|Subject demand|PE",
     "Teachers|Subject demand|Arts",
     "Spending|Total",
