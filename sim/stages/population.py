@@ -97,7 +97,7 @@ def project_account(
         moved = np.maximum(wanted, 0.0)
         floored[:, t] = (moved - wanted).sum(axis=1)
         moved_total[:, t] = moved.sum(axis=1) - aged.sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # aged 0: factor 1
             factor[:, t, :] = np.where(aged > 0, moved / aged, 1.0)
         pop[:, t, :] = moved
     return Account(persons=pop, factor=factor, floored=floored, deaths=deaths, migration=moved_total)
