@@ -430,13 +430,20 @@ def backtest(
 
     Example: [bold]edusim backtest --draws 500[/bold]
     """
+    from sim.analysis.backtest import summary_display
     from sim.analysis.jobs import backtest_job
 
     table, summ, folder = backtest_job(base, draws, out, lang)
     pct = lambda v: "" if v != v else f"{v:.1%}"  # noqa: E731
-    show = table[["base", "lead", "variable", "observed", "model", "error", "ape"]]
-    _table("回测 back-test: model − observed", show, {"base": str, "lead": str, "variable": str, "ape": pct})
-    _table("MAPE by lead time", summ, {c: pct for c in summ.columns if c not in ("lead", "n")})
+    apes = [c for c in table.columns if c.startswith("ape")]
+    show = table[["base", "lead", "variable", "observed", "model", *apes]]
+    show = show.rename(columns={"ape": "ape model"})
+    formats = {"base": str, "lead": str, "variable": str} | {c: pct for c in ["ape model", *apes[1:]]}
+    _table("回测 back-test: absolute percentage error of the model and the naive methods", show, formats)
+    _table(
+        "MAPE by lead time · skill = 1 − MAPE model / MAPE naive (same observations; > 0: model better)",
+        summary_display(summ),
+    )
     typer.echo(f"wrote {folder}")
 
 

@@ -83,10 +83,12 @@ def test_same_seed_same_numbers_another_seed_other_numbers(tmp_path):
     assert not np.array_equal(a["Population|Births"], c["Population|Births"])
 
 
-def test_draw_axis(baseline):
-    many = simulate_scenario("baseline", draws=5)
+def test_draw_axis(baseline, tmp_path):
+    from sim.core.paths import scenario_dir
+
+    certain = tmp_path / "certain.yaml"  # the baseline without its uncertainty block
+    certain.write_text(f"extends: {scenario_dir() / 'baseline.yaml'}\nname: certain\nuncertainty: {{}}\n")
+    many = simulate_scenario(certain, draws=5)
     for k, v in many.results.items():
         assert v.shape == (5, len(many.years))
-        assert np.allclose(
-            v, baseline.results[k][0], equal_nan=True
-        )  # the baseline has no uncertainty block: every draw alike
+        assert np.allclose(v, baseline.results[k][0], equal_nan=True)  # nothing uncertain: every draw alike

@@ -28,12 +28,9 @@ from sim.schema.scenario import Scenario
 # top-level keys of sim/schema/scenario.py, which this change does not touch: drop an entry (the
 # test fails while it is stale) when scenario.py drops the default or the baseline drops the key.
 BOTH_ALLOWED = {
-    "horizon.start": "scenario.py default 2020, restated by the baseline",
-    "horizon.end": "scenario.py default 2035, restated by the baseline",
-    "seed": "scenario.py default 0; the baseline sets its own seed",
-    "draws": "scenario.py default 1, restated by the baseline",
-    "notes": "scenario.py default []; the baseline writes its notes",
-    "targets": "scenario.py default []; the baseline writes the plan's targets",
+    "notes": "scenario.py default [] (no notes); the baseline writes its notes",
+    "targets": "scenario.py default [] (no targets); the baseline writes the plan's targets",
+    "uncertainty": "scenario.py default {} (nothing uncertain); the baseline writes what is unknown",
 }
 
 # Schema defaults that are numbers, each with its reason (module.Class.field).
@@ -45,11 +42,6 @@ NUMBER_DEFAULTS_ALLOWED = {
     "finance.Adds.vocational_places": "a project adds nothing unless it says so",
     "finance.Project.adds": "the Adds() above: nothing unless the project says so",
     "targets.Target.tolerance": "a target is compared exactly unless it states a tolerance",
-    "scenario.Horizon.start": "scenario.py, outside this change (see BOTH_ALLOWED)",
-    "scenario.Horizon.end": "scenario.py, outside this change (see BOTH_ALLOWED)",
-    "scenario.Scenario.horizon": "the Horizon() above",
-    "scenario.Scenario.seed": "a run setting (the root seed), not a model number",
-    "scenario.Scenario.draws": "a run setting (one draw: no Monte Carlo), not a model number",
 }
 
 

@@ -122,11 +122,29 @@ class StageContext:
         when the value is uncertain. Uncertain values outside [lo, hi] are brought back inside
         and the correction is published as ``Check|Clipped inputs`` with a warning.
 
+        How the draw ``v`` is applied (``apply:`` of the uncertainty; None: scale a series, set a
+        number): ``scale`` value × v, ``shift`` value + v, ``set`` v, and ``drift`` a change per year
+        from the base year t0 on: value(t) + v × (t − t0) for a bounded input (one read with both
+        ``lo`` and ``hi``: a rate, a share, an age shift), value(t) × (1 + v)^(t − t0) for any
+        other (counts, money, multipliers, net migration). So the base year keeps its value.
+
         >>> from sim.core.series import Series
         >>> ctx = StageContext(years=np.arange(2020, 2023), draws=2, seed=0, draw_index=np.arange(2),
         ...                    perturb={"x": ("scale", np.array([1.0, 2.0]))})
         >>> ctx.evaluate("x", Series.parse({2020: 1, 2022: 3})).tolist()
         [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]]
+
+        A drift of +10 % and −50 % a year on a series (100 in every year): 100 × 1.1^n and 100 × 0.5^n.
+        On a rate of 0.9 in [0, 1], +0.06 and −0.5 a year: 0.9 + 0.06 n (0.96, then 1.02, clipped to 1)
+        and 0.9 − 0.5 n (0.4, then −0.1, clipped to 0); the clipping is published:
+
+        >>> ctx.perturb = {"x": ("drift", np.array([0.1, -0.5])), "r": ("drift", np.array([0.06, -0.5]))}
+        >>> np.round(ctx.evaluate("x", Series.parse(100)), 6).tolist()
+        [[100.0, 110.0, 121.0], [100.0, 50.0, 25.0]]
+        >>> np.round(ctx.evaluate("r", Series.parse(0.9), 0.0, 1.0), 6).tolist()
+        [[0.9, 0.96, 1.0], [0.9, 0.4, 0.0]]
+        >>> np.round(ctx.results["Check|Clipped inputs"], 6).tolist()
+        [[0.0, 0.0, 0.02], [0.0, 0.0, 0.1]]
         """
         if hasattr(value, "evaluate"):
             base = np.asarray(value.evaluate(self.years), dtype=float)[None, :]
@@ -144,6 +162,12 @@ class StageContext:
             out = base * v
         elif how == "shift":
             out = base + v
+        elif how == "drift":
+            n = (np.asarray(self.years) - self.years[0]).astype(float)[None, :]  # years since the base year
+            if lo is not None and hi is not None:
+                out = base + v * n
+            else:
+                out = base * np.maximum(1.0 + v, 0.0) ** n
         else:
             out = np.broadcast_to(v, (len(v), base.shape[1]))
         if lo is not None or hi is not None:

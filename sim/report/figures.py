@@ -508,26 +508,64 @@ def probability_lines(sweep: pd.DataFrame, x: str, lang: str, title: str) -> go.
     return fig
 
 
+# the back-test's forecasters: column of the APE in the comparison table → marker, x offset, labels
+BACKTEST_METHODS = {
+    "ape": ("circle", -0.2, "model", "模型"),
+    "ape no-change": ("square", 0.0, "no change", "不变"),
+    "ape cohort-ratio": ("diamond", 0.2, "cohort ratio", "队列比"),
+}
+
+
 def backtest_chart(table: pd.DataFrame, lang: str) -> go.Figure:
-    """Absolute percentage error of each indicator by lead time (one marker per back-test)."""
+    """Absolute percentage error of each indicator by lead time, the model's (circles) beside the
+    naive methods' (squares: no change; diamonds: cohort ratio); one colour per indicator."""
     fig = go.Figure()
+    methods = {c: m for c, m in BACKTEST_METHODS.items() if c in table.columns}
     for i, (v, part) in enumerate(table.groupby("variable", sort=False)):
+        color = PALETTE[i % len(PALETTE)]
+        for column, (symbol, dx, en, zh) in methods.items():
+            shown = part[part[column].notna()]
+            if shown.empty:
+                continue
+            name = en if lang == "en" else zh
+            forecast = shown["model"] if column == "ape" else shown[column.removeprefix("ape ")]
+            fig.add_trace(
+                go.Scatter(
+                    x=shown["lead"] + dx,
+                    y=shown[column],
+                    mode="markers",
+                    name=var_label(v, lang),
+                    legendgroup=v,
+                    showlegend=column == "ape",
+                    marker=dict(
+                        size=11 if column == "ape" else 9,
+                        color=color,
+                        symbol=symbol,
+                        line=dict(width=1, color="#333"),
+                    ),
+                    customdata=np.stack([shown["base"], shown["observed"], forecast, shown["lead"]], axis=-1),
+                    hovertemplate=f"{name}: base %{{customdata[0]}}, lead %{{customdata[3]}}: "
+                    "APE %{y:.1%}<br>observed %{customdata[1]:.4g}, forecast %{customdata[2]:.4g}"
+                    "<extra></extra>",
+                )
+            )
+    for column, (symbol, _, en, zh) in methods.items():  # a legend entry per marker shape
         fig.add_trace(
             go.Scatter(
-                x=part["lead"],
-                y=part["ape"],
+                x=[None],
+                y=[None],
                 mode="markers",
-                name=var_label(v, lang),
-                marker=dict(size=11, color=PALETTE[i % len(PALETTE)]),
-                customdata=np.stack([part["base"], part["observed"], part["model"]], axis=-1),
-                hovertemplate="base %{customdata[0]}, lead %{x}: APE %{y:.1%}<br>"
-                "observed %{customdata[1]:.4g}, model %{customdata[2]:.4g}<extra></extra>",
+                name=en if lang == "en" else zh,
+                legendgroup=f"method {column}",
+                marker=dict(size=10, color="#bbb", symbol=symbol, line=dict(width=1, color="#333")),
             )
         )
     fig.update_layout(
-        title="|model − observed| / observed",
+        title="|forecast − observed| / observed: model ● · no change ■ · cohort ratio ◆"
+        if lang == "en"
+        else "|预测 − 观测| / 观测：模型 ● · 不变 ■ · 队列比 ◆",
         template="plotly_white",
-        height=460,
+        height=480,
         font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
     )
     fig.update_xaxes(title_text="lead time (years)" if lang == "en" else "预测年限（年）", dtick=1)

@@ -6,7 +6,9 @@
 
 A scenario file may start with ``extends: NAME`` (a scenario in the same folder,
 or a path relative to the file); the child overrides only what it names.
-Mappings merge key by key; a series is replaced whole.
+Mappings merge key by key; a series is replaced whole, and so is an ``uncertainty:`` block:
+a child that writes one replaces its parent's (ranges argued for one base year and its
+evidence are not mixed, entry by entry, with another's).
 
 Hostile or broken input is refused with one ``ScenarioError`` (file, line, key, hint) before it
 can cost time or memory: a file is at most 1 MB (checked before it is read), nested at most 50
@@ -446,17 +448,22 @@ def _is_series_mapping(d: dict) -> bool:
     return plain and named and all(isinstance(k, int) or k in {"start", "growth", "source"} for k in keys)
 
 
-def _merge(parent: dict, child: dict) -> dict:
+# top-level blocks a child replaces whole instead of merging key by key
+WHOLE_BLOCKS = ("uncertainty",)
+
+
+def _merge(parent: dict, child: dict, top: bool = True) -> dict:
     out = dict(parent)
     for k, v in child.items():
         if (
-            k in out
+            not (top and k in WHOLE_BLOCKS)
+            and k in out
             and isinstance(out[k], dict)
             and isinstance(v, dict)
             and not _is_series_mapping(v)
             and not _is_series_mapping(out[k])
         ):
-            out[k] = _merge(out[k], v)
+            out[k] = _merge(out[k], v, top=False)
         else:
             out[k] = v
     return out
@@ -513,6 +520,8 @@ def _load_chain(
 
 def _shadowed(key_path: tuple, child: dict) -> bool:
     """True when the child replaced a value on this path (so the parent's line no longer applies)."""
+    if key_path and key_path[0] in WHOLE_BLOCKS and key_path[0] in child:
+        return True
     node = child
     for k in key_path:
         if not isinstance(node, dict) or k not in node:

@@ -28,3 +28,9 @@ class Population(Strict):
     migration_profile: DataFile = Field(
         description="CSV in data/: age, share (relative migration rate by age)"
     )
+    migration_age_shift: float = Field(
+        ge=-10,
+        le=10,
+        description="years by which the migration profile is moved along the ages (+: its young-adult "
+        "peak comes later); 0 = the profile as written",
+    )

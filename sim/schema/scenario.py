@@ -27,8 +27,8 @@ MAX_DRAWS = 10_000_000
 
 
 class Horizon(Strict):
-    start: Year = 2020
-    end: Year = 2035
+    start: Year
+    end: Year
 
     @model_validator(mode="after")
     def _order(self):
@@ -54,9 +54,10 @@ class Scenario(Strict):
     name: Name
     title: Text
     description: Text
-    horizon: Horizon = Horizon()
-    seed: Annotated[int, Field(ge=0)] = 0
-    draws: Annotated[int, Field(ge=1, le=MAX_DRAWS)] = 1
+    # run settings: written once, in scenarios/baseline.yaml (a scenario extends it or states them)
+    horizon: Horizon
+    seed: Annotated[int, Field(ge=0)]
+    draws: Annotated[int, Field(ge=1, le=MAX_DRAWS)]
     notes: list[Note] = []
     population: Population
     students: Students

@@ -2,16 +2,23 @@
 
 An uncertainty gives a scipy.stats distribution for a numeric leaf or a series of the
 scenario, by its dotted path. A series is scaled (default) or shifted by one draw, or
-set to it; a number is set to the draw (default) or scaled or shifted::
+set to it; a number is set to the draw (default) or scaled or shifted. ``apply: drift``
+makes the draw a change per year from the base year on: additive for a bounded input (a
+rate: value + draw × years since the base year), a growth rate for any other (value ×
+(1 + draw)^years); ``StageContext.evaluate`` applies it::
 
     uncertainty:
       population.births: {dist: truncnorm, params: {a: -2, b: 2, loc: 1.0, scale: 0.08}}
       teachers.tegang.retention: {dist: beta, params: {a: 17, b: 3}}
+      students.transitions.vocational_share:
+        {dist: truncnorm, params: {a: -2, b: 2, loc: 0, scale: 0.006}, apply: drift}
 
 Drawing the values is ``sim/run/sampling.py``; finding the leaf a path names is ``paths.py``.
 
 >>> Uncertainty(dist="uniform", params={"loc": 0.9, "scale": 0.2}).dist
 'uniform'
+>>> Uncertainty(dist="norm", params={"loc": 0, "scale": 0.01}, apply="drift").apply
+'drift'
 """
 
 from __future__ import annotations
@@ -30,7 +37,8 @@ DISTRIBUTIONS = ("norm", "truncnorm", "uniform", "triang", "beta", "lognorm")
 class Uncertainty(Strict):
     dist: str = Field(description="a scipy.stats distribution: " + ", ".join(DISTRIBUTIONS))
     params: dict[str, float] = {}
-    apply: Literal["scale", "shift", "set"] | None = None  # None: scale a series, set a number
+    # None: scale a series, set a number; drift: a change per year from the base year on
+    apply: Literal["scale", "shift", "set", "drift"] | None = None
 
     @model_validator(mode="after")
     def _valid(self):

@@ -14,6 +14,8 @@ Adding a stage: a schema module (``sim/schema/``), a stage module here, one line
 ['population', 'students', 'attainment', 'teachers', 'finance']
 >>> can_vary("teachers.tegang.hires"), can_vary("teachers.hiring.max_hires")
 (True, False)
+>>> can_vary("population.migration_age_shift"), can_vary("students.transitions.vocational_share")
+(True, True)
 """
 
 from __future__ import annotations
@@ -49,7 +51,12 @@ STAGES: tuple[Stage, ...] = (
         "population",
         population_stage,
         gives=(Population,),
-        varies=("population.births", "population.mortality_scale", "population.net_migration"),
+        varies=(
+            "population.births",
+            "population.mortality_scale",
+            "population.net_migration",
+            "population.migration_age_shift",
+        ),
         catalogue="population.csv",
     ),
     Stage(

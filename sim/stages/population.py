@@ -56,7 +56,8 @@ def project_account(
     is reported, not used: the base year's age 0 is in ``base``); qx: (D|1, T, A) probability
     of dying within year t at each age (the year that ends at the count point of t);
     net_migration: (D, T) persons a year (negative = out); profile: (A,) relative migration
-    rates by age (a model schedule): the year's net migrants are shared out in proportion to
+    rates by age (a model schedule), or (D|1, T, A) when it differs by draw or year
+    (``shifted_profile``): the year's net migrants are shared out in proportion to
     rate × population at each age (by the rates alone where nobody is left).
 
     Within year t, in this order: the people of year t-1 die at q(t, a) and the survivors age
@@ -88,10 +89,11 @@ def project_account(
         aged[:, -1] += survivors[:, -1]
         deaths[:, t] = (previous - survivors).sum(axis=1) + births[:, t] - aged[:, 0]
         # net migrants by age ∝ the schedule's relative rate × the people at that age
-        weight = profile[None, :] * aged
+        prof = profile[None, :] if profile.ndim == 1 else profile[:, t, :]  # (1|D, A)
+        weight = prof * aged
         total = weight.sum(axis=1, keepdims=True)
         weight = np.where(
-            total > 0, weight / np.where(total > 0, total, 1.0), profile[None, :] / profile.sum()
+            total > 0, weight / np.where(total > 0, total, 1.0), prof / prof.sum(axis=1, keepdims=True)
         )
         wanted = aged + net_migration[:, t, None] * weight
         moved = np.maximum(wanted, 0.0)
@@ -135,6 +137,20 @@ def crude_death_rate(deaths: np.ndarray, total: np.ndarray) -> np.ndarray:
         return np.where(mean > 0, deaths / np.where(mean > 0, mean, 1.0), 0.0)
 
 
+def shifted_profile(profile: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """The migration profile (A,) moved along the ages by ``shift`` years (D|1, T) → (D|1, T, A),
+    each row summing to 1: the rate at age a is the profile's at a − shift (linear between single
+    years; the first and last ages' rates continue beyond the table).
+
+    >>> p = np.array([0.0, 1.0, 3.0, 0.0])
+    >>> shifted_profile(p, np.array([[1.0, -0.5]])).round(4).tolist()
+    [[[0.0, 0.0, 0.25, 0.75], [0.125, 0.5, 0.375, 0.0]]]
+    """
+    ages = np.arange(profile.shape[0], dtype=float)
+    out = np.interp(ages[None, None, :] - shift[:, :, None], ages, profile)
+    return out / out.sum(axis=2, keepdims=True)
+
+
 def qx_from_scale(qx_base: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """Age-specific death probabilities (A,) scaled per year (D, T) → (D, T, A), capped at 1."""
     return np.minimum(qx_base[None, None, :] * scale[:, :, None], 1.0)
@@ -157,6 +173,10 @@ def population_stage(cfg: PopulationSection, ctx: StageContext) -> dict[str, np.
     migration = np.broadcast_to(ctx.evaluate("population.net_migration", cfg.net_migration), (D, T))
     profile = ctx.tables[cfg.migration_profile]["share"].to_numpy(dtype=float)
     profile = profile / profile.sum()
+    # the profile's peak moved by this many years; none (the profile as written) when it is 0 everywhere
+    shift = ctx.evaluate("population.migration_age_shift", cfg.migration_age_shift, lo=-10.0, hi=10.0)
+    if np.any(shift != 0):
+        profile = shifted_profile(profile, shift)
     acc = project_account(base, births, qx, migration, profile)
     pop = acc.persons
     ctx.put(Population(persons=pop, migration_factor=acc.factor, births=births))
