@@ -42,8 +42,49 @@ class Uncertainty(Strict):
 
     @model_validator(mode="after")
     def _valid(self):
-        frozen(self)
+        check(self)
         return self
+
+
+# each offered distribution's parameters (shapes first) and what they must satisfy, so that a
+# scenario is checked without importing scipy (validating the baseline stays quick)
+_SHAPES = {
+    "norm": (),
+    "truncnorm": ("a", "b"),
+    "uniform": (),
+    "triang": ("c",),
+    "beta": ("a", "b"),
+    "lognorm": ("s",),
+}
+_VALID = {
+    "truncnorm": lambda p: p["a"] < p["b"],
+    "triang": lambda p: 0 <= p["c"] <= 1,
+    "beta": lambda p: p["a"] > 0 and p["b"] > 0,
+    "lognorm": lambda p: p["s"] > 0,
+}
+
+
+def check(u: Uncertainty) -> None:
+    """A clear ValueError for an unknown distribution or bad parameters (no scipy needed).
+
+    >>> check(Uncertainty.model_construct(dist="beta", params={"a": 17, "b": 3}))
+    >>> check(Uncertainty.model_construct(dist="beta", params={"a": 17}))
+    Traceback (most recent call last):
+    ...
+    ValueError: beta needs parameter(s) ['b']; its parameters are a, b, loc, scale
+    """
+    if u.dist not in DISTRIBUTIONS:
+        frozen(u)  # the long way: scipy tells whether the name exists at all, for the message
+    shapes = _SHAPES[u.dist]
+    names = ", ".join(shapes + ("loc", "scale"))
+    unknown = sorted(set(u.params) - set(shapes) - {"loc", "scale"})
+    if unknown:
+        raise ValueError(f"{u.dist} has no parameter(s) {unknown}; its parameters are {names}")
+    missing = [s for s in shapes if s not in u.params]
+    if missing:
+        raise ValueError(f"{u.dist} needs parameter(s) {missing}; its parameters are {names}")
+    if u.params.get("scale", 1.0) <= 0 or not _VALID.get(u.dist, lambda p: True)(u.params):
+        raise ValueError(f"{u.dist} parameters {u.params} are outside its support (parameters: {names})")
 
 
 def frozen(u: Uncertainty):
