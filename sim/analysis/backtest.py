@@ -340,3 +340,23 @@ def summary_display(summ: pd.DataFrame) -> pd.DataFrame:
                 for v, n, k in zip(summ[c], summ["n"], summ["n intervals"], strict=True)
             ]
     return out
+
+
+def run_backtest(runs: dict[int, str], draws: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run the scenario of each base year (``{base year: scenario}``), score the model and the naive
+    methods on the same observations: (a row per observation, the summary by lead time)."""
+    from ..run.simulate import prepare, run
+    from ..run.write import check_memory
+
+    obs = observed()
+    rows = []
+    for b, name in runs.items():
+        prep = prepare(name, draws)
+        check_memory(prep.scenario.draws, len(prep.scenario.years))
+        res = run(prep)
+        naive = naive_forecasts(b, obs, prep.scenario, prep.tables)
+        # a scenario that varies nothing has draws all alike: no interval to score
+        intervals = bool(prep.scenario.uncertainty) and prep.scenario.draws > 1
+        rows.append(compare(b, res.results, res.years, obs, naive, intervals))
+    table = pd.concat(rows, ignore_index=True)
+    return table, summary(table)

@@ -375,11 +375,9 @@ def backtest_job(
     time, the last row over all leads) and report.html."""
     import html
 
-    import pandas as pd
-
     from ..report.figures import backtest_chart
     from ..report.page import render
-    from .backtest import base_years, compare, naive_forecasts, observed, summary, summary_display
+    from .backtest import base_years, run_backtest, summary_display
 
     check_lang(lang)
     if draws is not None:
@@ -393,18 +391,7 @@ def backtest_job(
             key="--base",
             hint="base years with a scenario and later observations: " + ", ".join(map(str, available)),
         )
-    obs = observed()
-    rows = []
-    for b in wanted:
-        prep = prepare(available[b], draws)
-        check_memory(prep.scenario.draws, len(prep.scenario.years))
-        res = run(prep)
-        naive = naive_forecasts(b, obs, prep.scenario, prep.tables)
-        # a scenario that varies nothing has draws all alike: no interval to score
-        intervals = bool(prep.scenario.uncertainty) and prep.scenario.draws > 1
-        rows.append(compare(b, res.results, res.years, obs, naive, intervals))
-    table = pd.concat(rows, ignore_index=True)
-    summ = summary(table)
+    table, summ = run_backtest({b: available[b] for b in wanted}, draws)
     zh = lang == "zh"
     note = (
         "朴素方法：不变（基年观测值保持不变）；队列比（基年在学人数 ÷ 基年相应年龄人口，乘以按存活率推移、"

@@ -13,6 +13,7 @@ from ..run.simulate import Prepared, RunResult, run, simulate
 from .cohort import cohort_table
 from .explain import PART_LABELS, for_report
 from .targets import evaluate
+from .trust import trust_html
 
 LANGS = ("zh", "en")
 
@@ -47,5 +48,5 @@ def make_report(preps: list[Prepared], lang: str = "zh", options: dict | None = 
         lang=lang,
         version=version("edusim"),
         extra=explain_figures(decompositions, lang, PART_LABELS.get(lang)),
-        tables_html=cohort_html(cohort_table(one), lang),
+        tables_html=trust_html(first, lang) + cohort_html(cohort_table(one), lang),
     )

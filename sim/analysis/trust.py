@@ -1,0 +1,116 @@
+"""How far to trust the forecast: the back-test against naive methods, the inputs that are
+estimates, and which uncertain inputs drive the spread of a few key results.
+
+The drivers are one-at-a-time variance shares: each uncertain input drawn alone (the others at
+their written values) gives a variance; its share of the variance with all inputs drawn is
+close to Sobol's first-order index when inputs barely interact, as they do here
+(``docs/uncertainty.md`` has the full Sobol table).
+
+>>> import numpy as np
+>>> shares(np.array([1.0, 3.0]), 4.0).tolist()
+[0.25, 0.75]
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+
+from ..core.catalogue import label
+from ..run.sampling import sample
+from ..run.simulate import Prepared, simulate
+from .backtest import base_years, run_backtest, summary_display
+
+# What the forecast rests on that was estimated rather than observed (data/SOURCES*.md say how).
+ESTIMATES = (
+    ("单岁组人口（由普查大年龄组插值）", "single-year ages (interpolated from the census's broad groups)"),
+    ("出生人口（按全省出生数的14.05%推算）", "births (14.05 % of the province's)"),
+    ("死亡水平（全省粗死亡率）", "the level of mortality (the province's crude death rate)"),
+    (
+        "分学段专任教师（在校生 ÷ 全国生师比）",
+        "teachers by level (enrolment ÷ national pupil:teacher ratios)",
+    ),
+    ("城乡学生比例", "the rural shares of pupils"),
+    ("生均经费（全省2022年数据）", "spending per student (the province's 2022 figures)"),
+    ("公务员工资（全市平均工资 × 1.15）", "civil servants' pay (the city's average wage × 1.15)"),
+    ("2035年目标值（规划假设）", "every 2035 target value (the planner's assumptions)"),
+)
+# results whose spread the report explains: (variable, year)
+KEY_RESULTS = (
+    ("Enrolment|Preschool", 2025),
+    ("Enrolment|Secondary vocational", 2025),
+    ("Teachers|Gap", 2035),
+    ("Spending|Total", 2035),
+)
+TEXT = {
+    "zh": {
+        "title": "可信度：这些数字能信多少",
+        "backtest": "回测：模型与朴素方法的平均绝对百分比误差（MAPE），技能分 > 0 表示模型更好；"
+        "区间覆盖率应接近50 %和90 %。",
+        "estimates": "以下输入是估计值，不是观测值：",
+        "drivers": "不确定性的主要来源（单独抽取每个不确定输入时，其方差占全部抽取时方差的比例）：",
+        "none": "该情景没有不确定性设定（uncertainty:），无法分解。",
+        "input": "输入",
+    },
+    "en": {
+        "title": "How far to trust this",
+        "backtest": "Back-test: mean absolute percentage error (MAPE) of the model and of naive methods; "
+        "skill > 0 means the model did better; the intervals should hold about 50 % and 90 %.",
+        "estimates": "These inputs are estimates, not observations:",
+        "drivers": "What drives the spread (the variance with one uncertain input drawn alone, as a share "
+        "of the variance with all drawn):",
+        "none": "The scenario has no uncertainty: block to break down.",
+        "input": "input",
+    },
+}
+
+
+def shares(alone: np.ndarray, total: float) -> np.ndarray:
+    """Each input's variance drawn alone, as a share of the variance with all drawn."""
+    return np.asarray(alone, dtype=float) / total if total > 0 else np.zeros(len(alone))
+
+
+def drivers(prep: Prepared, results=KEY_RESULTS, draws: int = 200) -> pd.DataFrame:
+    """One-at-a-time variance shares of the scenario's uncertain inputs for ``results``."""
+    s = prep.scenario
+    paths = sorted(s.uncertainty)
+    index = np.arange(draws)
+    drawn = sample(s.uncertainty, s.seed, index)
+    years = list(s.years)
+
+    def spread(values: dict) -> dict:
+        r = simulate(s, prep.tables, index, drawn=values).results
+        return {(v, y): float(np.var(r[v][:, years.index(y)])) for v, y in results if v in r}
+
+    total = spread(drawn)
+    alone = {p: spread({p: drawn[p]}) for p in paths}
+    rows = []
+    for key, var in total.items():
+        part = shares(np.array([alone[p][key] for p in paths]), var)
+        rows.append({"result": f"{key[0]} {key[1]}", **dict(zip(paths, part, strict=True))})
+    return pd.DataFrame(rows)
+
+
+def trust_html(prep: Prepared, lang: str = "zh") -> str:
+    """The report's section: back-test table, estimated inputs, drivers of the spread (escaped HTML)."""
+    t = TEXT[lang]
+    esc = html.escape
+    _, summ = run_backtest(base_years())
+    parts = [
+        f"<h2>{esc(t['title'])}</h2>",
+        f"<p>{esc(t['backtest'])}</p>",
+        summary_display(summ).to_html(index=False, classes="meta", na_rep=""),
+    ]
+    items = "".join(f"<li>{esc(zh if lang == 'zh' else en)}</li>" for zh, en in ESTIMATES)
+    parts.append(f"<p>{esc(t['estimates'])}</p><ul>{items}</ul>")
+    parts.append(f"<p>{esc(t['drivers'])}</p>")
+    if not prep.scenario.uncertainty:
+        parts.append(f"<p>{esc(t['none'])}</p>")
+    else:
+        d = drivers(prep).set_index("result").T
+        d.columns = [f"{label(c.rsplit(' ', 1)[0], lang)} {c.rsplit(' ', 1)[1]}" for c in d.columns]
+        d.index.name = t["input"]
+        parts.append(d.reset_index().to_html(index=False, classes="meta", float_format=lambda v: f"{v:.0%}"))
+    return "".join(parts)
