@@ -375,7 +375,7 @@ def sweep(
 ) -> None:
     """Probability of meeting each target over a grid of lever values.
 
-    Example: [bold]edusim sweep baseline --lever teachers.tegang.hires=0:400:50 --draws 200[/bold]
+    Example: [bold]edusim sweep tegang-300 --lever teachers.tegang.hires=0:400:50 --draws 200[/bold]
     """
     from sim.analysis.jobs import sweep_job
 

@@ -21,3 +21,14 @@ def test_the_section_reads_in_both_languages():
     zh, en = trust_html(p, "zh"), trust_html(p, "en")
     assert "可信度" in zh and "MAPE" in zh and "How far to trust this" in en
     assert "skill vs cohort-ratio" in en and "population.net_migration" in en
+
+
+def test_a_horizon_without_the_key_years_still_reports(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, ["report", "backtest-2015", "--out", "b.html", "--lang", "en"])
+    assert r.exit_code == 0, r.output
+    assert "Nothing to break down" in (tmp_path / "b.html").read_text(encoding="utf-8")

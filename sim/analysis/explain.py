@@ -234,7 +234,10 @@ def _gap_parts(res: dict, variable: str, window, years) -> pd.DataFrame:
         # the other flows leave of its supply change
         parts["tegang hires and retention"] = (supply[-1] - supply[0]) - sum(parts.values()) + parts["demand"]
     total = float(window(res[variable])[-1] - window(res[variable])[0])
-    return _table(parts, total, "stock-flow accounting")
+    method = "stock-flow accounting"
+    if level in ("Primary", "Junior"):
+        method += " (特岗 part = what the other flows leave of the change: the parts add up by construction)"
+    return _table(parts, total, method)
 
 
 def _money_parts(r1: dict, r2: dict) -> pd.DataFrame:

@@ -51,7 +51,7 @@ TEXT = {
         "区间覆盖率应接近50 %和90 %。",
         "estimates": "以下输入是估计值，不是观测值：",
         "drivers": "不确定性的主要来源（单独抽取每个不确定输入时，其方差占全部抽取时方差的比例）：",
-        "none": "该情景没有不确定性设定（uncertainty:），无法分解。",
+        "none": "该情景没有不确定性设定（uncertainty:），或关键结果的年份不在预测期内，无法分解。",
         "input": "输入",
     },
     "en": {
@@ -61,7 +61,8 @@ TEXT = {
         "estimates": "These inputs are estimates, not observations:",
         "drivers": "What drives the spread (the variance with one uncertain input drawn alone, as a share "
         "of the variance with all drawn):",
-        "none": "The scenario has no uncertainty: block to break down.",
+        "none": "Nothing to break down: the scenario has no uncertainty: block, or the key results' "
+        "years are outside its horizon.",
         "input": "input",
     },
 }
@@ -82,7 +83,7 @@ def drivers(prep: Prepared, results=KEY_RESULTS, draws: int = 200) -> pd.DataFra
 
     def spread(values: dict) -> dict:
         r = simulate(s, prep.tables, index, drawn=values).results
-        return {(v, y): float(np.var(r[v][:, years.index(y)])) for v, y in results if v in r}
+        return {(v, y): float(np.var(r[v][:, years.index(y)])) for v, y in results if v in r and y in years}
 
     total = spread(drawn)
     alone = {p: spread({p: drawn[p]}) for p in paths}
@@ -106,10 +107,11 @@ def trust_html(prep: Prepared, lang: str = "zh") -> str:
     items = "".join(f"<li>{esc(zh if lang == 'zh' else en)}</li>" for zh, en in ESTIMATES)
     parts.append(f"<p>{esc(t['estimates'])}</p><ul>{items}</ul>")
     parts.append(f"<p>{esc(t['drivers'])}</p>")
-    if not prep.scenario.uncertainty:
+    d = drivers(prep) if prep.scenario.uncertainty else pd.DataFrame()
+    if d.empty:  # nothing uncertain, or none of the key results inside the horizon
         parts.append(f"<p>{esc(t['none'])}</p>")
     else:
-        d = drivers(prep).set_index("result").T
+        d = d.set_index("result").T
         d.columns = [f"{label(c.rsplit(' ', 1)[0], lang)} {c.rsplit(' ', 1)[1]}" for c in d.columns]
         d.index.name = t["input"]
         parts.append(d.reset_index().to_html(index=False, classes="meta", float_format=lambda v: f"{v:.0%}"))
