@@ -15,8 +15,6 @@ from .explain import PART_LABELS, for_report
 from .targets import evaluate
 from .trust import trust_html
 
-LANGS = ("zh", "en")
-
 
 def from_run(res: RunResult) -> ReportInput:
     """A finished run → what the page needs; nothing is recomputed."""

@@ -223,15 +223,6 @@ class Series:
             out[after] = last_value * (1.0 + self.growth) ** (years[after] - last_year)
         return out
 
-    def map_values(self, func) -> Series:
-        """A series of the same shape with every stored value passed through ``func``."""
-        return Series(
-            points=tuple((y, float(func(v))) for y, v in self.points),
-            growth=self.growth,
-            from_start=self.from_start,
-            source=self.source,
-        )
-
     # ------------------------------------------------------------ serialising
     def to_yaml(self) -> Any:
         """The plain form this series would be written in."""

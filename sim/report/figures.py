@@ -22,6 +22,7 @@ from plotly.subplots import make_subplots
 
 from ..core.catalogue import label as var_label
 from ..core.catalogue import unit
+from ..core.formatting import fmt, fmt_margin
 from ..core.levels import FLOW_LEVELS, LABEL
 
 UNIT = {
@@ -347,19 +348,11 @@ def scorecard(targets: pd.DataFrame, lang: str, title: str) -> go.Figure:
 
 
 def _fmt(v: float, variable: str) -> str:
-    if _is_rate(variable):
-        return f"{v:.1%}"
-    if abs(v) >= 100:
-        return f"{v:,.0f}"
-    return f"{v:.2f}"
+    return fmt(v, unit(variable))
 
 
 def _fmt_margin(v: float, variable: str) -> str:
-    if _is_rate(variable):
-        return f"{v * 100:+.1f}pt"
-    if abs(v) >= 100:
-        return f"{v:+,.0f}"
-    return f"{v:+.2f}"
+    return fmt_margin(v, unit(variable))
 
 
 SANKEY_LEVELS = [LABEL[lv.name] for lv in FLOW_LEVELS]

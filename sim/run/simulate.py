@@ -77,17 +77,16 @@ def prepare(ref: str | Path, draws: int | None = None, seed: int | None = None) 
 def check_variable_paths(loaded: Loaded) -> None:
     """Every ``uncertainty:`` path must be one a stage reads draw by draw. (A lever is set as a
     constant and the scenario run again, so any numeric leaf can be one: the loader checks that.)"""
-    for block in ("uncertainty",):
-        for path in getattr(loaded.scenario, block):
-            if not can_vary(path):
-                file, line = loaded.origins.get((block, path), (loaded.path, None))
-                raise ScenarioError(
-                    "the model reads this value once for all draws, so it cannot vary",
-                    file=file,
-                    line=line,
-                    key=f"{block}.{path}",
-                    hint="paths that can vary: " + ", ".join(variable_paths()),
-                )
+    for path in loaded.scenario.uncertainty:
+        if not can_vary(path):
+            file, line = loaded.origins.get(("uncertainty", path), (loaded.path, None))
+            raise ScenarioError(
+                "the model reads this value once for all draws, so it cannot vary",
+                file=file,
+                line=line,
+                key=f"uncertainty.{path}",
+                hint="paths that can vary: " + ", ".join(variable_paths()),
+            )
 
 
 def active_stages(scenario: Scenario):
