@@ -1,14 +1,14 @@
 """Speed of the teacher engines.
 
-    python benchmarks/bench_teachers.py             # full: includes the 10,000-draw aggregate run
-    python benchmarks/bench_teachers.py --quick     # 1,000 draws instead
-    python benchmarks/bench_teachers.py --repeat 9  # repeats of the DES and many-draw figures (≥ 5)
+    python benchmarks/bench_teachers.py             # full: 200 DES draws, the 10,000-draw aggregate run
+    python benchmarks/bench_teachers.py --quick     # 20 DES draws, 1,000 aggregate draws
+    python benchmarks/bench_teachers.py --repeat 9  # repeats of every figure (≥ 5)
 
-Prints: the discrete-event model's events per second on the whole baseline stock
-2020-2035 against a bare simpy loop of timeouts in the same process (target ≥ 0.5×),
-one DES run's wall time (target < 1 s), and the aggregate engine's time per
-deterministic run (target < 5 ms) and for many draws. The model and the bare loops are
-timed in turn (model, loop, model, loop, ...), so both see the same machine.
+Prints, for the discrete-event engine on the whole baseline stock 2020-2035: one run (target
+≤ 0.1 s) and 200 draws on one core (target ≤ 20 s), each beside the engine it replaced, one simpy
+process per teacher (``tests/reference/des_v1.py``), timed in turn (new, reference, new, ...) so
+both see the same machine; the simpy events each processes. Then the aggregate engine's time per
+deterministic run (target < 5 ms) and for many draws.
 """
 
 from __future__ import annotations
@@ -23,14 +23,15 @@ from timing import interleave, machine, measure, repeats
 from sim.core.context import StudentFlows
 from sim.run.tables import read_tables
 from sim.schema.load import load
-from sim.stages.teachers import teacher_stage
+from sim.stages.teachers import des, teacher_stage
 from sim.stages.teachers.aggregate import aggregate_supply
 from sim.stages.teachers.demand import teacher_demand
-from sim.stages.teachers.des import STREAM, simulate_draw
+from sim.stages.teachers.des import STREAM
 from sim.stages.teachers.supply import supply_inputs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from helpers import teacher_context  # noqa: E402
+from reference import des_v1  # noqa: E402
 
 
 class CountingEnvironment(simpy.Environment):
@@ -45,30 +46,24 @@ class CountingEnvironment(simpy.Environment):
         super().step()
 
 
-def bare_loop(n_events: int) -> int:
-    """A bare simpy loop: one process yielding n timeouts; returns the events processed."""
-    env = CountingEnvironment()
+def simpy_events(engine, inp, demand: np.ndarray, rng: np.random.Generator) -> int:
+    """The simpy events one run of ``engine`` processes."""
+    envs: list[CountingEnvironment] = []
 
-    def ticker(env):
-        for _ in range(n_events):
-            yield env.timeout(1e-3)
+    def factory(t0):
+        envs.append(CountingEnvironment(t0))
+        return envs[-1]
 
-    env.process(ticker(env))
-    env.run()
-    return env.processed
+    engine.simulate_draw(inp, demand, rng, env_factory=factory)
+    return envs[-1].processed
 
 
-def bare_processes(n_processes: int) -> int:
-    """The simpy floor of a process-per-teacher design: n processes, each one timeout then done."""
-    env = CountingEnvironment()
-
-    def one(env, delay):
-        yield env.timeout(delay)
-
-    for k in range(n_processes):
-        env.process(one(env, 1.0 + k * 1e-6))
-    env.run()
-    return env.processed
+def speedup(new, ref, n_new: int = 1, n_ref: int = 1) -> str:
+    """How many times faster the new engine is per draw (``n_*`` draws a call): medians of wall and
+    of CPU time."""
+    wall = (ref.wall_median / n_ref) / (new.wall_median / n_new)
+    cpu = (ref.cpu_median / n_ref) / (new.cpu_median / n_new)
+    return f"{wall:.1f}× wall, {cpu:.1f}× cpu (medians)"
 
 
 def main(quick: bool = False) -> None:
@@ -82,53 +77,51 @@ def main(quick: bool = False) -> None:
     demand, _, _ = teacher_demand(cfg, ctx)
     inp = supply_inputs(cfg, ctx, demand)
 
-    # ---- DES: events/s (instrumented run) and wall time (plain run), beside bare simpy loops
+    # ---- DES: the new engine beside the reference (one simpy process per teacher), interleaved
     rng = lambda: np.random.default_rng(ctx.seed_sequence(0, STREAM))  # noqa: E731
-
-    def counted_run() -> int:
-        envs: list[CountingEnvironment] = []
-
-        def factory(t0):
-            envs.append(CountingEnvironment(t0))
-            return envs[-1]
-
-        simulate_draw(inp, demand[0], rng(), env_factory=factory)
-        return envs[-1].processed
-
-    events = counted_run()
-    n_floor = events // 3
+    same = all(
+        np.array_equal(a, b)
+        for a, b in zip(
+            des.simulate_draw(inp, demand[0], rng()).values(),
+            des_v1.simulate_draw(inp, demand[0], rng()).values(),
+            strict=True,
+        )
+    )
+    teachers = int(stock["teachers"].to_numpy(dtype=float).sum())
+    print(f"DES, whole baseline stock ({teachers:,} teachers at start), 2020-2035:")
+    print(f"  same records as the reference, bit for bit: {same}")
+    ev_new, ev_ref = (simpy_events(e, inp, demand[0], rng()) for e in (des, des_v1))
+    print(f"  simpy events a run    {ev_new:,} (reference {ev_ref:,})")
     t = interleave(
         {
-            "model (counted)": counted_run,
-            "model (plain)": lambda: simulate_draw(inp, demand[0], rng()),
-            "bare loop": lambda: bare_loop(events),
-            "bare processes": lambda: bare_processes(n_floor),
+            "new": lambda: des.simulate_draw(inp, demand[0], rng()),
+            "reference": lambda: des_v1.simulate_draw(inp, demand[0], rng()),
         },
         rep,
+        warm=True,
     )
-    n_bare, n_p = t["bare loop"].result, t["bare processes"].result
-    rate = lambda n, tm: f"{n / tm.wall_median:,.0f} (best {n / tm.wall_min:,.0f})"  # noqa: E731
-    teachers = int(stock["teachers"].sum())
-    print(f"DES, whole baseline stock ({teachers:,} teachers at start), 2020-2035:")
-    print(f"  events processed      {events:,}")
-    print(f"  one run               {t['model (plain)'].line('ms')}   (target < 1000 ms)")
-    print(f"  one run, counted      {t['model (counted)'].line('ms')}")
-    print(f"  bare simpy loop       {t['bare loop'].line('ms')}")
-    print(f"                        (one process yielding {n_bare:,} timeouts)")
-    print(f"  bare processes        {t['bare processes'].line('ms')}")
-    print(f"                        ({n_floor:,} processes, one timeout each)")
-    print(
-        f"  events/s (model)      {rate(events, t['model (counted)'])}  (whole run: setup, hiring, records)"
+    ok = t["new"].wall_median <= 0.1
+    print(f"  one run, new          {t['new'].line('ms')}")
+    print(f"      (target ≤ 100 ms, median: {'ok' if ok else 'MISSED'})")
+    print(f"  one run, reference    {t['reference'].line('ms')}")
+    print(f"  speed-up              {speedup(t['new'], t['reference'])}")
+    n_new = 20 if quick else 200
+    n_ref = 5 if quick else 20  # the reference takes ≈ 0.3 s a draw: fewer draws, figures per draw
+    ctxN = teacher_context(draws=n_new, stock=stock)
+    demN, _, _ = teacher_demand(cfg, ctxN)
+    inpN = supply_inputs(cfg, ctxN, demN)
+    ctxR = teacher_context(draws=n_ref, stock=stock)
+    inpR = supply_inputs(cfg, ctxR, demN[:n_ref])
+    tN = interleave(
+        {"new": lambda: des.des_supply(inpN, ctxN), "reference": lambda: des_v1.des_supply(inpR, ctxR)}, rep
     )
-    print(f"  events/s (bare simpy) {rate(n_bare, t['bare loop'])}")
-    model_rate = events / t["model (counted)"].wall_median
-    bare_rate = n_bare / t["bare loop"].wall_median
-    print(f"  ratio                 {model_rate / bare_rate:.2f}×  (medians; target ≥ 0.5×)")
-    floor_rate = n_p / t["bare processes"].wall_median
-    print(
-        f"  events/s (bare, one process + one timeout each) {floor_rate:,.0f}"
-        f"  → model at {model_rate / floor_rate:.2f}× of this floor"
-    )
+    ok = tN["new"].wall_median * 200 / n_new <= 20
+    print(f"  {n_new} draws, new        {tN['new'].line('s')}")
+    print(f"      per draw: {tN['new'].line('ms', per=n_new)}")
+    print(f"      (target ≤ 20 s for 200 draws on one core, median: {'ok' if ok else 'MISSED'})")
+    print(f"  {n_ref} draws, reference   {tN['reference'].line('s')}")
+    print(f"      per draw: {tN['reference'].line('ms', per=n_ref)}")
+    print(f"  speed-up per draw     {speedup(tN['new'], tN['reference'], n_new, n_ref)}")
 
     # ---- aggregate engine
     agg = interleave({"stage": lambda: teacher_stage(cfg, ctx), "engine": lambda: aggregate_supply(inp)}, 50)

@@ -1,17 +1,30 @@
-"""The discrete-event teacher model (simpy): one process per teacher, waiting for its next career event.
+"""The discrete-event teacher model (simpy): career events in arrays, the September rounds on simpy.
 
-Each teacher's process sleeps until the earliest of its retirement date (statutory age
-plus the reform's delay, from its birth month), its attrition time (drawn once, at
-entry, from the hazard by age: the hazard depends on age only, so one draw serves the
-whole career) and, for a 特岗 teacher, its contract end (kept as a regular teacher with
-the retention probability, drawn at entry). Nothing ticks yearly per teacher. A single
-``hiring`` process runs each September: moves decided earlier (teachers chosen at random among
-the regular teachers of the cell), early retirement in surplus cells, 特岗 and 公费师范生
-placements (quota or to need), regular hires up to demand under the hiring rule, the year's
-training places, the year's records (head counts, township subsidies by each teacher's township
-years, the share on track for 360 training hours in 5 years), and the moves for a later September.
-With ``policy: quota`` and no redeployment or early retirement, the random numbers are drawn in
-the same order as before these were added, so a seed gives the same teachers.
+At entry each teacher gets the times of its career events: a retirement date (statutory age plus
+the reform's delay, from its birth month), an attrition time (drawn once, at entry, from the hazard
+by age: the hazard depends on age only, so one draw serves the whole career) and, for a 特岗 teacher,
+a contract end (kept on as a regular teacher with the retention probability, drawn at entry). A
+teacher has at most two events: a contract end if it comes first, then an exit.
+
+simpy is the calendar of what reads or changes the state of the whole system: a single ``hiring``
+process runs each September, and each date on which a cohort of 特岗 contracts ends is a timeout.
+The exits are not simpy events. The exit times are known at entry, and an exit only changes head
+counts that nothing reads until the next September round. So each round first applies all exits
+since the last one as array updates (vectorised comparisons of the exit times with the round's
+instant), each counted in the year of its own time. Exits that fall exactly on a round's instant
+come before or after that round in the order the one-process-per-teacher engine gave them (the order
+in which their simpy timeouts were made, ``CareerModel._at_round``), so a seed gives the same
+teachers, bit for bit, as that engine (``tests/test_des_fast.py`` compares the two;
+``tests/reference/des_v1.py`` keeps it). The old engine spent most of its time creating ~17,000
+one-shot processes.
+
+The September round, in order: moves decided earlier (teachers chosen at random among the regular
+teachers of the cell), early retirement in surplus cells, 特岗 and 公费师范生 placements (quota or to
+need), regular hires up to demand under the hiring rule, the year's training places, the year's
+records (head counts, township subsidies by each teacher's township years, the share on track for
+360 training hours in 5 years), and the moves for a later September. With ``policy: quota`` and no
+redeployment or early retirement, the random numbers are drawn in the same order as before these
+were added, so a seed gives the same teachers.
 
 Time τ is in years from 1 September of year 0 (see ``supply.py``); the flows of
 school year t are the events in [t, t+1). Everything random comes from the draw's own
@@ -101,7 +114,11 @@ def draw_attrition(
 
 
 class CareerModel:
-    """One draw's teachers: attributes in arrays indexed by teacher, one simpy process each."""
+    """One draw's teachers: attributes and career-event times in arrays indexed by teacher.
+
+    simpy schedules the September rounds (``hiring``) and the dates on which 特岗 contracts end;
+    exits (retirement, attrition) are applied as array updates at the round that follows them.
+    """
 
     def __init__(
         self,
@@ -115,19 +132,22 @@ class CareerModel:
         self.t0 = int(inp.years[0])
         self.T = len(inp.years)
         self.t_end = float(inp.years[-1] + 1)
+        self.rounds = np.asarray(inp.years, dtype=float)  # the instants of the September rounds
         self.full_lam, _ = _hazard_table(inp.lam)
-        cap = 1024
         self.n = 0
-        self._alloc(cap)
+        self._alloc(1024)
         self.cnt = np.zeros((L, AR), dtype=np.int64)  # teachers in post by level × area
         self.in_contract = 0
+        # teachers put in post once the rounds have begun are set going after the round that hired
+        # them, those of the base stock before the first round (this orders events at a round's instant)
+        self._rounds_begun = False
+        self._contract_dates: set[float] = set()
         T = self.T
         self.rec = empty_records((T,), extra=("training_share",))
         self.pipe = np.zeros((T, len(inp.moves)))  # moves decided, by the September they happen
 
     # ------------------------------------------------------------------ storage
     def _alloc(self, cap: int) -> None:
-        T = self.T
         fields = {
             "level": np.int8,
             "area": np.int8,
@@ -140,6 +160,10 @@ class CareerModel:
             "town": float,
             "start": np.int64,
             "born": np.int64,  # school-year birth cohort (age on 1 September t = t − born)
+            "ev_c": float,  # when the contract ends (inf: no such event pending)
+            "ev_x": float,  # when the teacher leaves (inf: not within the horizon, or already applied)
+            "late_c": bool,  # an event at a round's instant comes after that round
+            "late_x": bool,
         }
         old = getattr(self, "_cols", None)
         self._cols = {}
@@ -149,11 +173,29 @@ class CareerModel:
                 arr[: self.n] = old[name][: self.n]
             self._cols[name] = arr
             setattr(self, name, arr)
-        hours = np.zeros((cap, T), dtype=np.float32)
+        # training hours summed over the years, kept one year at a time: year by teacher
+        cum = np.zeros((self.T, cap))
         if old is not None:
-            hours[: self.n] = self.hours[: self.n]
-        self.hours = hours
+            cum[:, : self.n] = self.cum[:, : self.n]
+        self.cum = cum
         self.cap = cap
+
+    def _at_round(self, e: np.ndarray, m_t: np.ndarray | float, m_s: np.ndarray | int):
+        """For events at times ``e`` whose timeouts were made at moment (m_t, m_s): whether e is a
+        round's instant, and if so whether the event comes after that round.
+
+        simpy runs the events of one instant in the order their timeouts were made. The round at
+        ``rounds[k]`` made its timeout at ``rounds[k-1]``, during that round; m_s says whether the
+        teacher's timeout was made before (−1) or after (+1) the round at m_t (0: m_t is no round's
+        instant). At the first instant the round comes first (it starts there; timeouts come after).
+        """
+        r = self.rounds
+        k = np.searchsorted(r, e)
+        kk = np.minimum(k, len(r) - 1)
+        hit = r[kk] == e
+        prev = r[np.maximum(kk - 1, 0)]
+        before = (k > 0) & ((m_t < prev) | ((m_t == prev) & (np.asarray(m_s) < 0)))
+        return hit, hit & ~before
 
     def add(
         self,
@@ -166,7 +208,7 @@ class CareerModel:
         town_years: np.ndarray | None = None,
         month: np.ndarray | None = None,
     ) -> None:
-        """Put teachers in post at time t (integer year) and start their processes."""
+        """Put teachers in post at time t (integer year) and set the times of their career events."""
         m = len(level)
         if m == 0:
             return
@@ -205,60 +247,113 @@ class CareerModel:
         self.town[sl] = np.where(area == RURAL, t - tw, np.nan)
         self.start[sl] = t - self.t0
         np.add.at(self.cnt, (level, area), 1)
-        env, career = self.env, self.career
-        # a teacher whose first event falls after the horizon would only sleep through it:
-        # no process is started for them (the results are the same)
-        first = np.minimum(np.minimum(self.cend[sl], self.att[sl]), self.ret[sl])
-        for i in (self.n + np.flatnonzero(first < self.t_end)).tolist():
-            env.process(career(i))
+        self._schedule(sl)
         self.n += m
 
-    # ------------------------------------------------------------------ processes
-    def _year(self) -> int:
-        return min(int(self.env.now) - self.t0, self.T - 1)
+    def _schedule(self, sl: slice) -> None:
+        """The times of the new teachers' events, as the one-process-per-teacher model had them: a
+        contract end first if it comes before the exit (and the exit only if kept on), each at most
+        once, nothing at or beyond the horizon. A time is the moment the timeout was made plus the
+        delay, as simpy adds it."""
+        now, te = float(self.env.now), self.t_end
+        sub = 1 if self._rounds_begun else -1
+        ce, ta, tr = self.cend[sl], self.att[sl], self.ret[sl]
+        m = len(ce)
+        contract = (ce < ta) & (ce < tr)
+        on = contract & (ce < te)
+        e1 = np.full(m, INF)
+        e1[on] = now + (ce[on] - now)
+        e1[e1 >= te] = INF
+        hit1, late1 = self._at_round(e1, now, sub)
+        tx = np.where(ta < tr, ta, tr)
+        two = (tx < te) & (~contract | ((e1 < INF) & self.kept[sl]))
+        s2 = np.where(contract, e1, now)  # when the exit's timeout is made
+        sub2 = np.where(contract, np.where(hit1, np.where(late1, 1, -1), 0), sub)
+        e2 = np.full(m, INF)
+        e2[two] = s2[two] + (tx[two] - s2[two])
+        e2[e2 >= te] = INF
+        _, late2 = self._at_round(e2, s2, sub2)
+        self.ev_c[sl], self.late_c[sl] = e1, late1
+        self.ev_x[sl], self.late_x[sl] = e2, late2
+        # a contract end is a simpy timeout, one per date; the few at a round's instant are left to
+        # the round, which knows whether they come before it
+        for d in np.unique(e1[(e1 < INF) & ~hit1]).tolist():
+            if d not in self._contract_dates:
+                self._contract_dates.add(d)
+                self.env.timeout(d - now).callbacks.append(self._on_contract_date)
 
-    def _leave(self, i: int) -> None:
-        self.active[i] = False
-        self.cnt[self.level[i], self.area[i]] -= 1
+    # ------------------------------------------------------------------ events applied in arrays
+    def _year_of(self, e: np.ndarray) -> np.ndarray:
+        return np.minimum(e.astype(np.int64) - self.t0, self.T - 1)
 
-    def career(self, i: int):
-        """A teacher's career: wait for the next event; at most a contract end, then an exit."""
-        env = self.env
-        ce, ta, tr = self.cend[i], self.att[i], self.ret[i]
-        if ce < ta and ce < tr:
-            if ce >= self.t_end:
-                return
-            yield env.timeout(ce - env.now)
-            y = self._year()
-            self.in_contract -= 1
-            if not self.kept[i]:
-                self.rec["tegang_left"][y, self.level[i], self.area[i]] += 1
-                self._leave(i)
-                return
-            self.rec["tegang_retained"][y] += 1
-        tx = ta if ta < tr else tr
-        if tx >= self.t_end:
+    def _leave(self, idx: np.ndarray) -> None:
+        self.active[idx] = False
+        np.add.at(self.cnt, (self.level[idx], self.area[idx]), -1)
+
+    def _on_contract_date(self, _event: simpy.Event | None = None) -> None:
+        self._end_contracts(np.flatnonzero(self.ev_c[: self.n] <= self.env.now))
+
+    def _end_contracts(self, idx: np.ndarray) -> None:
+        """特岗 contracts ending: kept on as regular teachers, or leaving."""
+        if len(idx) == 0:
             return
-        yield env.timeout(tx - env.now)
-        if not self.active[i]:  # retired early in a September round
-            return
-        y = self._year()
-        self.rec["retirements" if tr <= ta else "attrition"][y, self.level[i], self.area[i]] += 1
-        if self.cend[i] < INF and self.cend[i] > env.now:  # left during a 特岗 contract
-            self.in_contract -= 1
-        self._leave(i)
+        y = self._year_of(self.ev_c[idx])
+        self.ev_c[idx] = INF
+        self.in_contract -= len(idx)
+        kept = self.kept[idx]
+        go = idx[~kept]
+        np.add.at(self.rec["tegang_left"], (y[~kept], self.level[go], self.area[go]), 1)
+        self._leave(go)
+        np.add.at(self.rec["tegang_retained"], y[kept], 1)
 
+    def _exits(self, idx: np.ndarray) -> None:
+        """Retirements and attrition, counted in the cell the teacher is in when leaving; a teacher
+        who retired early in a September round has left already."""
+        e = self.ev_x[idx]
+        self.ev_x[idx] = INF
+        live = self.active[idx]
+        idx, e = idx[live], e[live]
+        if len(idx) == 0:
+            return
+        y, lv, ar = self._year_of(e), self.level[idx], self.area[idx]
+        ret = self.ret[idx] <= self.att[idx]
+        np.add.at(self.rec["retirements"], (y[ret], lv[ret], ar[ret]), 1)
+        np.add.at(self.rec["attrition"], (y[~ret], lv[~ret], ar[~ret]), 1)
+        ce = self.cend[idx]
+        self.in_contract -= int(np.count_nonzero((ce < INF) & (ce > e)))  # left during a 特岗 contract
+        self._leave(idx)
+
+    def _catch_up(self, t: float) -> None:
+        """Apply the events before the round at t (and those at t that come before it). Between two
+        rounds nothing reads the head counts, and the events of different teachers commute (counts
+        only), so applying them together gives what applying them one by one in time would."""
+        n = self.n
+        ec, ex = self.ev_c[:n], self.ev_x[:n]
+        self._end_contracts(np.flatnonzero((ec < t) | ((ec == t) & ~self.late_c[:n])))
+        self._exits(np.flatnonzero((ex < t) | ((ex == t) & ~self.late_x[:n])))
+
+    def _finish(self) -> None:
+        """The events of the last year: nothing reads the head counts after the last round."""
+        n = self.n
+        self._end_contracts(np.flatnonzero(self.ev_c[:n] < INF))
+        self._exits(np.flatnonzero(self.ev_x[:n] < INF))
+
+    # ------------------------------------------------------------------ the September round
     def hiring(self):
-        """Each September: placements, regular hires to demand, training places, the year's records."""
+        """Each September: the events since the last round, placements, regular hires to demand,
+        training places, the year's records."""
         inp, env = self.inp, self.env
+        self._rounds_begun = True
         for i, t in enumerate(inp.years):
             t = int(t)
             if i > 0:
                 yield env.timeout(t - env.now)
+                self._catch_up(t)
                 self._september(i, t)
             self._train_and_record(i, t)
             if inp.redeploying and inp.lag >= 1 and i + inp.lag < self.T:
                 self._decide(i, i + inp.lag)
+        self._finish()
 
     def _new(
         self, level_counts: np.ndarray, area: int, age: int, t: int, contract_end: float | None = None
@@ -379,23 +474,27 @@ class CareerModel:
                 k = min(len(idx), int(stochastic_round(min(surplus, inp.early_share * len(idx)), self.rng)))
                 if k == 0:
                     continue
-                for j in self.rng.choice(idx, size=k, replace=False).tolist():
-                    self._leave(j)
+                self._leave(self.rng.choice(idx, size=k, replace=False))
                 self.rec["early_retirements"][i, lv, a] += k
 
     def _train_and_record(self, i: int, t: int) -> None:
         inp, rng = self.inp, self.rng
-        idx = np.flatnonzero(self.active[: self.n])
+        n = self.n
+        idx = np.flatnonzero(self.active[:n])
+        hours = np.zeros(n, dtype=np.float32)
         # training places this year, shared at random among the teachers in post
         if len(idx):
             p = min(1.0, inp.training_trainings[i] / len(idx))
             got = idx[rng.random(len(idx)) < p]
-            self.hours[got, i] = inp.training_hours[i]
+            hours[got] = inp.training_hours[i]
+        # the running sum is the cumulative sum over the years (the same additions in the same
+        # order), kept a year at a time instead of summed again over every year each year
+        self.cum[i, :n] = hours if i == 0 else self.cum[i - 1, :n] + hours
+        if len(idx):
             P = inp.period_years
             lo = np.maximum(self.start[idx], i - P + 1)
-            c = np.cumsum(self.hours[idx, : i + 1], axis=1, dtype=float)
-            before = np.where(lo > 0, c[np.arange(len(idx)), np.maximum(lo - 1, 0)], 0.0)
-            window = c[:, i] - before
+            before = np.where(lo > 0, self.cum[np.maximum(lo - 1, 0), idx], 0.0)
+            window = self.cum[i, idx] - before
             need = inp.required_hours / P * (i - lo + 1)
             self.rec["training_share"][i] = float(np.mean(window >= need - 1e-6))
         rur = idx[self.area[idx] == RURAL]
