@@ -183,8 +183,9 @@ class StageContext:
     def ratio(self, name: str, numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
         """numerator / denominator, NaN where the denominator is zero (declared: not an error)."""
         self.undefined.add(name)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(denominator != 0, numerator / denominator, np.nan)
+        numerator, denominator = np.asarray(numerator), np.asarray(denominator)
+        out = np.full(np.broadcast_shapes(numerator.shape, denominator.shape), np.nan)
+        return np.divide(numerator, denominator, out=out, where=denominator != 0)
 
     # ------------------------------------------------------------ corrections made visible
     def check(self, name: str, amount: np.ndarray, what: str) -> None:

@@ -134,6 +134,12 @@ def parse_growth(value: Any) -> float:
     return g
 
 
+# Series.evaluate's results by (series, years): a series is immutable, and every run (every chunk of
+# draws) evaluates the scenario's series on the same years
+_EVALUATED: dict[tuple, np.ndarray] = {}
+_EVALUATED_MAX = 4096
+
+
 @dataclass(frozen=True)
 class Series:
     """A value over time: ``points`` (year → value) and optional ``growth`` after the last point.
@@ -208,8 +214,17 @@ class Series:
         return np.array([v for _, v in self.points], dtype=float)
 
     def evaluate(self, years: np.ndarray) -> np.ndarray:
-        """The series on ``years`` (an increasing integer array) as float64."""
+        """The series on ``years`` (an increasing integer array) as float64 (a new array each call)."""
         years = np.asarray(years)
+        key = (self.points, self.growth, self.from_start, years.dtype.str, years.tobytes())
+        hit = _EVALUATED.get(key)
+        if hit is None:
+            if len(_EVALUATED) >= _EVALUATED_MAX:
+                _EVALUATED.clear()
+            hit = _EVALUATED[key] = self._evaluate(years)
+        return hit.copy()
+
+    def _evaluate(self, years: np.ndarray) -> np.ndarray:
         if self.from_start:
             base = np.full(years.shape, self.points[0][1], dtype=float)
             if self.growth:

@@ -59,39 +59,98 @@ def project_attainment(
     table = np.zeros((D, T, N_AGES, len(CATEGORIES)))
     clipped = np.zeros((D, T))
     table[:, 0] = _rescale(np.broadcast_to(base, (D, N_AGES, len(CATEGORIES))), pop[:, 0])
+    # draws are independent: a block at a time keeps the year's temporaries in cache
+    for d0 in range(0, D, BLOCK):
+        d = slice(d0, min(d0 + BLOCK, D))
+        mig = migration[d] if selective else None
+        _project_block(table[d], clipped[d], pop[d], graduates[d], mig, selectivity if selective else None)
+    return Attainment(table=table, clipped=clipped)
 
+
+# draws projected together (the year's temporaries of a block stay in cache)
+BLOCK = 128
+
+
+def _moves_layout():
+    """Each graduates' move (level, lag) inside the table: its ages, the cells it draws on and adds
+    to, grouped so that no group names a cell twice (scattered adds, in the order of the moves)."""
     ages = (_MOVE_AGE - FIRST_AGE).ravel()  # (K*L,)
     src = np.repeat(_MOVE_FROM, N_LAGS)
     dst = np.repeat(_MOVE_TO, N_LAGS)
     inside = (ages >= 0) & (ages < N_AGES)
     ages, src, dst = ages[inside], src[inside], dst[inside]
     C = len(CATEGORIES)
-    # one-hot maps from each move to its (age, category) cell: matrix products instead of
-    # scattered adds, since several moves may draw on one cell
-    cell_src = ages * C + src
-    onehot_src = np.zeros((len(ages), N_AGES * C))
-    onehot_src[np.arange(len(ages)), cell_src] = 1.0
-    onehot_net = -onehot_src.copy()
-    onehot_net[np.arange(len(ages)), ages * C + dst] += 1.0
+    cell_src, cell_dst = ages * C + src, ages * C + dst
+    return inside, cell_src, cell_dst
 
+
+_INSIDE, _CELL_SRC, _CELL_DST = _moves_layout()
+_M = len(_CELL_SRC)
+
+
+def _groups(cells: np.ndarray, signs: np.ndarray) -> tuple[np.ndarray, list]:
+    """The distinct cells, and the (moves, positions in the distinct cells, signs or None for all +)
+    groups adding each term (``cells`` lists the moves' cells, once or more: move i at i, i + M, ...):
+    a cell's terms are added in their order in ``cells``."""
+    uniq, inv = np.unique(cells, return_inverse=True)
+    seen: dict[int, int] = {}
+    rank = np.zeros(len(cells), dtype=int)  # the how-many-th term of its cell each is
+    for i, c in enumerate(cells.tolist()):
+        rank[i] = seen[c] = seen.get(c, -1) + 1
+    groups = []
+    for r in range(int(rank.max()) + 1 if len(rank) else 0):
+        at = np.flatnonzero(rank == r)
+        sign = signs[at]
+        groups.append((at % _M, inv[at], None if (sign > 0).all() else sign))
+    return uniq, groups
+
+
+# the cells graduates draw on (demand); the cells a move takes from (−) or adds to (+)
+_SRC_CELLS, _SRC_GROUPS = _groups(_CELL_SRC, np.ones(_M))
+_SRC_INDEX = np.searchsorted(_SRC_CELLS, _CELL_SRC)
+_NET_CELLS, _NET_GROUPS = _groups(np.concatenate([_CELL_SRC, _CELL_DST]), np.repeat([-1.0, 1.0], _M))
+
+
+def _scatter(values: np.ndarray, n: int, groups: list) -> np.ndarray:
+    """Σ of signed ``values`` (D, M) by cell, (D, n): each cell's terms added one by one from 0, in
+    order (at most two terms meet in a cell, so any order gives the same sum)."""
+    out = np.zeros((values.shape[0], n))
+    for at, cell, sign in groups:
+        v = values[:, at]
+        out[:, cell] += v if sign is None else v * sign
+    return out
+
+
+def _project_block(
+    table: np.ndarray,
+    clipped: np.ndarray,
+    pop: np.ndarray,
+    graduates: np.ndarray,
+    migration: np.ndarray | None,
+    selectivity: np.ndarray | None,
+) -> None:
+    """Years 1.. of ``project_attainment`` for a block of draws, into ``table`` and ``clipped``."""
+    D, T = table.shape[:2]
+    C = len(CATEGORIES)
+    src_cells, net_cells = _SRC_CELLS, _NET_CELLS
     for t in range(1, T):
         aged = np.empty((D, N_AGES, C))
         aged[:, 1:] = table[:, t - 1, :-1]
         aged[:, 0] = 0.0
         aged[:, 0, 0] = 1.0  # six-year-olds: nothing completed yet
-        if selective:
+        if migration is not None:
             aged = _migrate(aged, pop[:, t], migration[:, t], selectivity)
         aged = _rescale(aged, pop[:, t]).reshape(D, -1)
 
-        moves = graduates[:, t].reshape(D, -1)[:, inside]  # (D, M)
-        demand = moves @ onehot_src  # (D, cells)
+        moves = graduates[:, t].reshape(D, -1)[:, _INSIDE]  # (D, M)
+        demand = _scatter(moves, len(src_cells), _SRC_GROUPS)  # (D, source cells)
+        have = aged[:, src_cells]
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(demand > aged, aged / demand, 1.0)
-        done = moves * scale[:, cell_src]
-        aged += done @ onehot_net
+            scale = np.where(demand > have, have / demand, 1.0)
+        done = moves * scale[:, _SRC_INDEX]
+        aged[:, net_cells] += _scatter(done, len(net_cells), _NET_GROUPS)
         clipped[:, t] = (moves - done).sum(axis=1)
-        table[:, t] = np.maximum(aged, 0.0).reshape(D, N_AGES, C)
-    return Attainment(table=table, clipped=clipped)
+        np.maximum(aged.reshape(D, N_AGES, C), 0.0, out=table[:, t])
 
 
 def _credit(stays: float) -> np.ndarray:
@@ -135,8 +194,15 @@ def mean_years(table: np.ndarray, years: dict[str, float], lo: int = 16, hi: int
     """Mean years of schooling over ages lo..hi: table (..., ages 6-59, categories) → (...)."""
     weights = np.array([years[c] for c in CATEGORIES])
     block = table[..., lo - FIRST_AGE : hi - FIRST_AGE + 1, :]
-    persons = block.sum(axis=(-1, -2))
-    return (block * weights).sum(axis=(-1, -2)) / persons
+    if block.ndim < 3 or block.shape[0] <= BLOCK:
+        persons = block.sum(axis=(-1, -2))
+        return (block * weights).sum(axis=(-1, -2)) / persons
+    # a block of draws at a time: the weighted table is a temporary as large as the table
+    out = np.empty(block.shape[:-2])
+    for d0 in range(0, block.shape[0], BLOCK):
+        b = block[d0 : d0 + BLOCK]
+        out[d0 : d0 + BLOCK] = (b * weights).sum(axis=(-1, -2)) / b.sum(axis=(-1, -2))
+    return out
 
 
 def attainment_stage(cfg: AttainmentSection, ctx: StageContext) -> dict[str, np.ndarray]:

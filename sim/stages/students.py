@@ -97,6 +97,39 @@ def simulate_students(pop: np.ndarray, migration: np.ndarray, p: StudentParams) 
     stock[:, 0] = base_stock(pop[:, 0, :], np.broadcast_to(p.base_ratio, (D, N_GRADES)))
     entrants[:, 0, 0] = stock[:, 0, 0, 0]
 
+    entry_pop = pop[:, :, FLOW_LEVELS[0].entry_age]
+    # draws are independent: a block at a time keeps the year's temporaries in cache
+    for d0 in range(0, D, BLOCK):
+        d = slice(d0, min(d0 + BLOCK, D))
+        _flows_block(
+            stock[d], graduates[d], entrants[d], cohort_mig[d], promo[d], rep[d], trans[d], entry[d],
+            entry_pop[d], mig_grade[d],
+        )  # fmt: skip
+
+    pre = preschool_enrolment(pop, np.broadcast_to(p.preschool_rate, (D, T, 3)))
+    return StudentFlows(
+        stock=stock, graduates=graduates, entrants=entrants, preschool=pre, cohort_migration=cohort_mig
+    )
+
+
+# draws run together through the years (their temporaries stay in cache)
+BLOCK = 1024
+
+
+def _flows_block(
+    stock: np.ndarray,
+    graduates: np.ndarray,
+    entrants: np.ndarray,
+    cohort_mig: np.ndarray,
+    promo: np.ndarray,
+    rep: np.ndarray,
+    trans: np.ndarray,
+    entry: np.ndarray,
+    entry_pop: np.ndarray,
+    mig_grade: np.ndarray,
+) -> None:
+    """Years 1.. of ``simulate_students`` for a block of draws, into its arrays."""
+    D, T = stock.shape[:2]
     for t in range(1, T):
         prev = stock[:, t - 1]
         promoted = promo[:, t - 1, :, None] * prev
@@ -109,7 +142,7 @@ def simulate_students(pop: np.ndarray, migration: np.ndarray, p: StudentParams) 
         into = np.einsum("dkl,dkj->djl", grads, trans[:, t])  # (D, K, L)
         new[:, FIRST, :] += into
         new *= mig_grade[:, t, :, None]
-        first_grade = entry[:, t] * pop[:, t, FLOW_LEVELS[0].entry_age]
+        first_grade = entry[:, t] * entry_pop[:, t]
         new[:, 0, 0] += first_grade
 
         stock[:, t] = new
@@ -119,11 +152,6 @@ def simulate_students(pop: np.ndarray, migration: np.ndarray, p: StudentParams) 
         cm = np.ones((D, N_GRADES))
         cm[:, 1:] = cohort_mig[:, t - 1, :-1] * mig_grade[:, t, 1:]
         cohort_mig[:, t] = cm
-
-    pre = preschool_enrolment(pop, np.broadcast_to(p.preschool_rate, (D, T, 3)))
-    return StudentFlows(
-        stock=stock, graduates=graduates, entrants=entrants, preschool=pre, cohort_migration=cohort_mig
-    )
 
 
 def consolidation_rate(flows: StudentFlows, p: StudentParams) -> np.ndarray:

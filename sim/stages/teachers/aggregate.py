@@ -12,6 +12,8 @@ choice of teachers gives on average.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .retirement import AGES, A, S
@@ -23,6 +25,7 @@ from .supply import (
     TEGANG_LEVELS,
     L,
     SupplyInputs,
+    _older,
     decide_moves,
     empty_records,
     move_incidence,
@@ -31,12 +34,24 @@ from .supply import (
     regular_hires,
 )
 
+# the 特岗 levels (primary, junior) as a slice when they are neighbours (a view, not a copy)
+_TL = (
+    slice(TEGANG_LEVELS[0], TEGANG_LEVELS[-1] + 1)
+    if tuple(TEGANG_LEVELS) == tuple(range(TEGANG_LEVELS[0], TEGANG_LEVELS[-1] + 1))
+    else list(TEGANG_LEVELS)
+)
+
 
 def _cells(R: np.ndarray, G: np.ndarray) -> np.ndarray:
     """Teachers in post by cell (D, L, 2): regular plus 特岗 in contract (rural primary and junior)."""
     sup = R.sum(axis=(3, 4))
-    sup[:, list(TEGANG_LEVELS), RURAL] += G.sum(axis=(1, 3, 4))
+    sup[:, _TL, RURAL] += G.sum(axis=(1, 3, 4))
     return sup
+
+
+# draws run together through the years: every draw's stock-flow is its own, and a block's arrays
+# (about 1,000 numbers a draw for the regular stock alone) stay in cache
+BLOCK = 128
 
 
 def aggregate_supply(inp: SupplyInputs) -> dict[str, np.ndarray]:
@@ -45,6 +60,25 @@ def aggregate_supply(inp: SupplyInputs) -> dict[str, np.ndarray]:
     Returns the records of ``supply.empty_records``: supply and every flow by cell (D, T, L, 2),
     city totals (D, T); subsidy in yuan a month.
     """
+    D = inp.demand.shape[0]
+    if D <= BLOCK:
+        return _aggregate_block(inp)
+    out = empty_records((D, len(inp.years)))
+    for d0 in range(0, D, BLOCK):
+        d = slice(d0, min(d0 + BLOCK, D))
+        part = replace(
+            inp,
+            demand=inp.demand[d],
+            tegang_hires=inp.tegang_hires if len(inp.tegang_hires) == 1 else inp.tegang_hires[d],
+            retention=inp.retention if len(inp.retention) == 1 else inp.retention[d],
+        )
+        for k, v in _aggregate_block(part).items():
+            out[k][d] = v
+    return out
+
+
+def _aggregate_block(inp: SupplyInputs) -> dict[str, np.ndarray]:
+    """:func:`aggregate_supply` for one block of draws."""
     years = inp.years
     T = len(years)
     D = inp.demand.shape[0]
@@ -57,56 +91,73 @@ def aggregate_supply(inp: SupplyInputs) -> dict[str, np.ndarray]:
     subsidy_age = inp.subsidy_by_tenure[tenure]  # (A,) aggregate: tenure from age
     fem = inp.female_share
     sex_split = np.stack([fem, 1 - fem], axis=1)  # (L, 2)
+    split_hires = sex_split[None, :, None, :]  # (1, L, 1, 2)
+    split_teg = sex_split[list(TEGANG_LEVELS)]  # (2, 2): 特岗 levels × sex
     moving = inp.redeploying
     pipe = np.zeros((D, T, len(inp.moves)))  # moves decided, by the September they happen
+    incidence = move_incidence(inp.moves) if moving else None
+    retention = inp.retention[:, None, None, None]
+    demand = inp.demand
+    floor = 1 + inp.surplus_floor
 
     R = np.broadcast_to(inp.regular0, (D, L, AR, S, A)).copy()
     G = np.broadcast_to(inp.tegang0, (D, K, 2, S, A)).copy()
     out = empty_records((D, T))
-    tl = list(TEGANG_LEVELS)
-    out["tegang_hires"][:, 0, tl, RURAL] = G[:, 0].sum(axis=(2, 3))
+    (o_supply, o_in_contract, o_subsidy, o_retained, o_left, o_ret, o_att, o_teg_hires, o_teg_np,
+     o_pf, o_pf_np, o_hires) = (
+        out[k] for k in ("supply", "tegang_in_contract", "subsidy", "tegang_retained", "tegang_left",
+                         "retirements", "attrition", "tegang_hires", "tegang_not_placed",
+                         "public_funded", "public_funded_not_placed", "regular_hires")
+    )  # fmt: skip
+    tl = _TL
+    ta = inp.tegang_age - MIN_AGE
+    pa = inp.public_funded_age - MIN_AGE
+    ha = inp.hire_age - MIN_AGE
+    o_teg_hires[:, 0, tl, RURAL] = G[:, 0].sum(axis=(2, 3))
     for i in range(T):
         # ---- the stock of year i
-        sup = _cells(R, G)
-        out["supply"][:, i] = sup
-        out["tegang_in_contract"][:, i] = G.sum(axis=(1, 2, 3, 4))
-        out["subsidy"][:, i] = (R[:, :, RURAL] * subsidy_age).sum(axis=(1, 2, 3)) + (G * subsidy_age).sum(
+        o_supply[:, i] = _cells(R, G)
+        o_in_contract[:, i] = G.sum(axis=(1, 2, 3, 4))
+        o_subsidy[:, i] = (R[:, :, RURAL] * subsidy_age).sum(axis=(1, 2, 3)) + (G * subsidy_age).sum(
             axis=(1, 2, 3, 4)
         )
         if moving and inp.lag >= 1 and i + inp.lag < T:
-            _decide(inp, out, pipe, R, G, i, i + inp.lag)
+            _decide(inp, out, pipe, R, G, i, i + inp.lag, incidence)
         # ---- the year's flows
-        ret = R * rs[i][None, None, None]
-        att = R * as_[i][None, None, None]
-        Rs = R * ss[i][None, None, None]
+        ret = R * rs[i]
+        att = R * as_[i]
+        Rs = R * ss[i]
         Gs = G[:, : K - 1] * e1
         end = G[:, K - 1] * e_end  # reach the end of the contract
-        kept = end * inp.retention[:, None, None, None]
-        out["tegang_retained"][:, i] = kept.sum(axis=(1, 2, 3))
-        out["tegang_left"][:, i, tl, RURAL] = (end - kept).sum(axis=(2, 3))
+        kept = end * retention
+        o_retained[:, i] = kept.sum(axis=(1, 2, 3))
+        o_left[:, i, tl, RURAL] = (end - kept).sum(axis=(2, 3))
         kept_sep = kept * e_rest
         tatt = (
             (G[:, : K - 1] - Gs).sum(axis=(1, 3, 4))
             + (G[:, K - 1] - end).sum(axis=(2, 3))
             + (kept - kept_sep).sum(axis=(2, 3))
         )
-        out["retirements"][:, i] = ret.sum(axis=(3, 4))
-        out["attrition"][:, i] = att.sum(axis=(3, 4))
-        out["attrition"][:, i, tl, RURAL] += tatt
+        o_ret[:, i] = ret.sum(axis=(3, 4))
+        o_att[:, i] = att.sum(axis=(3, 4))
+        o_att[:, i, tl, RURAL] += tatt
         if i == T - 1:
             break
         # ---- age everyone by a year; retained 特岗 become regular rural teachers
         Rs[:, tl, RURAL] += kept_sep
-        Rn = np.zeros_like(R)
+        Rn = np.empty_like(R)
+        Rn[..., 0] = 0.0
         Rn[..., 1:] = Rs[..., :-1]
-        out["retirements"][:, i] += Rs[..., -1].sum(axis=3)  # nobody teaches past 70
-        Gn = np.zeros_like(G)
+        o_ret[:, i] += Rs[..., -1].sum(axis=3)  # nobody teaches past 70
+        Gn = np.empty_like(G)
+        Gn[:, 0] = 0.0
+        Gn[:, 1:, ..., 0] = 0.0
         Gn[:, 1:, ..., 1:] = Gs[..., :-1]
         # ---- September of year s = i+1
         s = i + 1
         if moving:
             if inp.lag == 0:
-                _decide(inp, out, pipe, Rn, Gn, s, s)
+                _decide(inp, out, pipe, Rn, Gn, s, s, incidence)
             _move(Rn, pipe[:, s], inp.moves, out, s)
         if inp.early:
             _retire_early(inp, Rn, _cells(Rn, Gn), out, s)
@@ -119,46 +170,60 @@ def aggregate_supply(inp: SupplyInputs) -> dict[str, np.ndarray]:
             qs = inp.public_funded_primary_share
             pf2 = np.stack([npf * qs, npf * (1 - qs)], axis=1)
         else:
-            cells = _cells(Rn, Gn)[:, tl, RURAL]  # (D, 2)
-            room = np.maximum(inp.demand[:, s][:, tl, RURAL] * (1 + inp.surplus_floor) - cells, 0.0)
-            room = np.broadcast_to(room, (D, 2))
+            cells = Rn[:, tl, RURAL].sum(axis=(2, 3))  # (D, 2): _cells(Rn, Gn)[:, tl, RURAL]
+            cells += Gn.sum(axis=(1, 3, 4))
+            room = np.maximum(demand[:, s, tl, RURAL] * floor - cells, 0.0)
+            if room.shape != (D, 2):
+                room = np.broadcast_to(room, (D, 2))
             teg = place_to_need(room, nt)
             pf2 = place_to_need(room - teg, npf)
-        ta = inp.tegang_age - MIN_AGE
-        for j in range(2):
-            Gn[:, 0, j, :, ta] += teg[:, j, None] * sex_split[TEGANG_LEVELS[j]]
-        out["tegang_hires"][:, s, tl, RURAL] = teg
-        out["tegang_not_placed"][:, s] = nt - teg.sum(axis=1)
-        pa = inp.public_funded_age - MIN_AGE
-        pf = np.zeros((D, L))
-        pf[:, tl] = pf2
-        Rn[:, :, RURAL, :, pa] += pf[:, :, None] * sex_split[None]
-        out["public_funded"][:, s, tl, RURAL] = pf2
-        out["public_funded_not_placed"][:, s] = npf - pf2.sum(axis=1)
+        Gn[:, 0, :, :, ta] += teg[:, :, None] * split_teg
+        o_teg_hires[:, s, tl, RURAL] = teg
+        o_teg_np[:, s] = nt - teg.sum(axis=1)
+        Rn[:, tl, RURAL, :, pa] += pf2[:, :, None] * split_teg
+        o_pf[:, s, tl, RURAL] = pf2
+        o_pf_np[:, s] = npf - pf2.sum(axis=1)
         sup = _cells(Rn, Gn)
         est = None if inp.establishment is None else inp.establishment[s]
-        hires = regular_hires(inp.demand[:, s], sup, inp.rule, inp.max_hires[s], est)
-        Rn[..., inp.hire_age - MIN_AGE] += hires[..., None] * sex_split[None, :, None, :]
-        out["regular_hires"][:, s] = hires
-        out["regular_hires"][:, s, :, RURAL] += pf
+        hires = regular_hires(demand[:, s], sup, inp.rule, inp.max_hires[s], est)
+        Rn[..., ha] += hires[..., None] * split_hires
+        o_hires[:, s] = hires
+        o_hires[:, s, tl, RURAL] += pf2
         R, G = Rn, Gn
     return out
 
 
 def _decide(
-    inp: SupplyInputs, out: dict, pipe: np.ndarray, R: np.ndarray, G: np.ndarray, now: int, due: int
+    inp: SupplyInputs,
+    out: dict,
+    pipe: np.ndarray,
+    R: np.ndarray,
+    G: np.ndarray,
+    now: int,
+    due: int,
+    incidence: np.ndarray | None = None,
 ) -> None:
     """Decide at ``now`` the moves of September ``due``: each cell's projected position is the part of
     its teachers now expected to be still in post in ``due``, plus moves already decided and not yet
     made, minus its demand in ``due``."""
-    pending = pipe[:, now + (1 if due > now else 0) : due].sum(axis=1)  # (D, P), not yet made
-    counts = R.copy()
-    counts[:, list(TEGANG_LEVELS), RURAL] += G.sum(axis=1)
-    sup = projected_supply(counts, inp.stay, now, due)
+    first = now + (1 if due > now else 0)
+    if due > now:  # projected_supply(counts, stay, now, due), the first year without copying R
+        stay = inp.stay[now]
+        x = R * stay
+        x[:, _TL, RURAL] = (R[:, _TL, RURAL] + G.sum(axis=1)) * stay
+        sup = projected_supply(_older(x), inp.stay, now + 1, due)
+    else:
+        counts = R.copy()
+        counts[:, _TL, RURAL] += G.sum(axis=1)
+        sup = projected_supply(counts, inp.stay, now, due)
     pos = sup - inp.demand[:, due]
-    pos = np.broadcast_to(pos, sup.shape).copy()
-    if pending.any():
-        pos += np.tensordot(pending, move_incidence(inp.moves), axes=(1, 0))
+    if pos.shape != sup.shape:
+        pos = np.broadcast_to(pos, sup.shape).copy()
+    if first < due:  # moves decided earlier for Septembers before ``due``, not yet made
+        pending = pipe[:, first:due].sum(axis=1)  # (D, P)
+        if pending.any():
+            inc = move_incidence(inp.moves) if incidence is None else incidence
+            pos += np.tensordot(pending, inc, axes=(1, 0))
     m = decide_moves(pos, inp.moves, inp.redeploy_cap[due], inp.demand[:, due] * inp.surplus_floor)
     pipe[:, due] += m
     out["redeployed_decided"][:, now] += m.sum(axis=1)
@@ -171,8 +236,7 @@ def _move(R: np.ndarray, due: np.ndarray, moves: np.ndarray, out: dict, s: int) 
         fl, fa, tl, ta = moves[p]
         have = R[:, fl, fa].sum(axis=(1, 2))
         m = np.minimum(due[:, p], have)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frac = np.where(have > 0, m / have, 0.0)
+        frac = np.divide(m, have, out=np.zeros_like(have), where=have > 0)
         moved = R[:, fl, fa] * frac[:, None, None]
         R[:, fl, fa] -= moved
         R[:, tl, ta] += moved
@@ -187,7 +251,6 @@ def _retire_early(inp: SupplyInputs, R: np.ndarray, sup: np.ndarray, out: dict, 
     eligible = (R * elig).sum(axis=(3, 4))  # (D, L, 2)
     surplus = np.maximum(sup - inp.demand[:, s] * (1 + inp.surplus_floor), 0.0)
     n = np.minimum(surplus, inp.early_share * eligible)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = np.where(eligible > 0, n / eligible, 0.0)
+    frac = np.divide(n, eligible, out=np.zeros_like(eligible), where=eligible > 0)
     R -= R * elig * frac[..., None, None]
     out["early_retirements"][:, s] = n

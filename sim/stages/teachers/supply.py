@@ -20,6 +20,7 @@ The September round of year s, in both engines, in this order:
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,7 +122,7 @@ class SupplyInputs:
         if self.early_eligible is None:
             self.early_eligible = np.zeros((T, S, A), dtype=bool)
         if self.shares is None:
-            self.shares = year_shares(self.years, self.retirement, self.lam, int(self.years[0]))
+            self.shares = _year_shares(self.years, self.retirement, self.lam, int(self.years[0]))
 
     @property
     def stay(self) -> np.ndarray:
@@ -176,14 +177,63 @@ def stock_arrays(
     return reg, teg0
 
 
+# Results that depend only on a data table or on settings, kept between runs: each chunk of draws
+# (and each deterministic run) reads the same table and settings. A table is a read-only input once
+# read (sim/run/tables.py): the cache holds it by identity (a weak reference, so a table read anew is
+# checked anew) and hands out copies.
+_CACHE_SIZE = 16
+_stock_cache: dict[tuple, tuple] = {}
+_shares_cache: dict[tuple, tuple] = {}
+
+
+def _remember(cache: dict, key: tuple, value: tuple) -> None:
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
+
+
+def _checked_stock(table, cfg: Teachers) -> tuple[np.ndarray, np.ndarray]:
+    """``check_stock`` against the stated totals, then ``stock_arrays``: once per table and settings."""
+    totals = cfg.stock_totals
+    key = (
+        id(table),
+        cfg.stock_year,
+        cfg.tegang.contract_years,
+        None if totals is None else tuple(totals.model_dump().items()),
+    )
+    hit = _stock_cache.get(key)
+    if hit is not None and hit[0]() is table:
+        return hit[1].copy(), hit[2].copy()
+    check_stock(table, totals)
+    reg, teg = stock_arrays(table, cfg.stock_year, cfg.tegang.contract_years, check=False)
+    try:
+        _remember(_stock_cache, key, (weakref.ref(table), reg.copy(), teg.copy()))
+    except TypeError:  # a table without weak references is checked every time
+        pass
+    return reg, teg
+
+
+def _year_shares(years: np.ndarray, r, lam: np.ndarray, base_year: int) -> tuple:
+    """:func:`year_shares`, once per years, retirement settings and hazard."""
+    years = np.asarray(years)
+    lam_ = np.asarray(lam, dtype=float)
+    if not hasattr(r, "model_dump"):
+        return year_shares(years, r, lam, base_year)
+    key = (years.tobytes(), str(years.dtype), tuple(r.model_dump().items()), lam_.tobytes(), base_year)
+    hit = _shares_cache.get(key)
+    if hit is None:
+        hit = year_shares(years, r, lam, base_year)
+        _remember(_shares_cache, key, hit)
+    return tuple(x.copy() for x in hit)
+
+
 def supply_inputs(cfg: Teachers, ctx: StageContext, demand: np.ndarray) -> SupplyInputs:
     """Evaluate the scenario's supply settings on the years and read the base stock from ``ctx.tables``."""
     years = np.asarray(ctx.years)
     if int(years[0]) != cfg.stock_year:
         raise ValueError(f"teachers.stock_year is {cfg.stock_year} but the run starts in {int(years[0])}")
     table = ctx.tables[cfg.stock]
-    check_stock(table, cfg.stock_totals)
-    reg, teg = stock_arrays(table, cfg.stock_year, cfg.tegang.contract_years, check=False)
+    reg, teg = _checked_stock(table, cfg)
     h = cfg.hiring
     ev = lambda s: np.asarray(s.evaluate(years), dtype=float)  # noqa: E731
     est = None
@@ -285,8 +335,16 @@ def projected_supply(counts: np.ndarray, stay: np.ndarray, now: int, due: int) -
     x = counts
     for y in range(now, due):
         x = x * stay[y]
-        x = np.concatenate([np.zeros_like(x[..., :1]), x[..., :-1]], axis=-1)
+        x = _older(x)
     return x.sum(axis=(-2, -1))
+
+
+def _older(x: np.ndarray) -> np.ndarray:
+    """Everyone a year older along the last axis (age): the first age empty, the last one gone."""
+    y = np.empty_like(x)
+    y[..., 0] = 0.0
+    y[..., 1:] = x[..., :-1]
+    return y
 
 
 def decide_moves(
@@ -324,7 +382,7 @@ def decide_moves(
         give = position[:, fl, fa] - reserve[:, fl, fa]
         if not ((give > TINY) & (position[:, tl, ta] < -TINY)).any():
             continue  # no surplus to give or no shortage to fill: nothing moves (and nothing is drawn)
-        m = np.clip(np.minimum(left, np.minimum(give, -position[:, tl, ta])), 0.0, None)
+        m = np.maximum(np.minimum(left, np.minimum(give, -position[:, tl, ta])), 0.0)
         m = np.where(m > TINY, m, 0.0)  # float noise is not a move
         if rounding is not None:
             m = rounding(m).astype(float)
@@ -364,9 +422,9 @@ def place_to_need(room: np.ndarray, n: np.ndarray) -> np.ndarray:
     [[15.0, 5.0], [0.0, 0.0]]
     """
     total = room.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scale = np.where(total > n, n / total, 1.0)
-    return room * np.where(total > 0, scale, 0.0)[:, None]
+    scale = np.divide(n, total, out=np.ones(total.shape), where=total > n)
+    scale[~(total > 0)] = 0.0
+    return room * scale[:, None]
 
 
 # =================================================================== hiring rule
@@ -393,13 +451,13 @@ def regular_hires(
     if rule == "budget":
         total = vac.sum(axis=(1, 2))
         cap = np.broadcast_to(np.asarray(cap, dtype=float), total.shape)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.where(total > cap, cap / total, 1.0)
+        scale = np.divide(cap, total, out=np.ones(total.shape), where=total > cap)
         vac = vac * scale[:, None, None]
     elif rule == "establishment":
         room = np.maximum(np.asarray(establishment)[None, :] - supply.sum(axis=2), 0.0)
         want = vac.sum(axis=2)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.where(want > room, room / want, 1.0)
+        scale = np.divide(
+            room, want, out=np.ones(np.broadcast_shapes(room.shape, want.shape)), where=want > room
+        )
         vac = vac * scale[:, :, None]
     return vac
