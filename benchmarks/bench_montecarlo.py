@@ -1,13 +1,15 @@
 """Monte Carlo, executors and sweeps: speed and memory. Prints figures (issue 6).
 
-    python benchmarks/bench_montecarlo.py [--quick] [--only 1,3] [--repeat N] [--stream DRAWS]
+    python benchmarks/bench_montecarlo.py [--quick] [--only 1,3] [--repeat N] [--stream 10000,100000]
 
 1. 10,000 aggregate draws of the full model (population, students, attainment, teachers,
    money) with four uncertain inputs, on one core (--quick: 2,000).
-2. 100,000 draws streamed to a run folder in chunks: wall and CPU time and peak memory (a child
-   process per repeat, so its peak is its own; --stream sets the draws, --quick 5,000).
-3. 200 discrete-event (simpy) draws: serial vs a 2-worker Dask LocalCluster, timed in turn
-   (--quick: 20). CPU time includes the workers'.
+2. 10,000 and 100,000 draws streamed to a run folder in chunks: wall and CPU time and peak memory
+   (a child process per repeat, so its peak is its own; --stream sets the sizes, --quick 1,000 and
+   5,000), and the cost a draw at the largest size against the smallest (linear: 1.00).
+3. 200 discrete-event (simpy) draws held in memory: serial vs a 2-worker Dask LocalCluster, timed
+   in turn (--quick: 20). CPU time includes the workers'. (A real cluster of separate processes,
+   with run folders: bench_cluster.py.)
 4. Dask overhead per chunk: tiny chunks of one draw each (200 chunks; --quick: 50).
 5. How cost grows with draws, years and lever points (--quick: 200 and 1,000 draws).
 
@@ -60,7 +62,7 @@ prep.loaded.scenario = prep.scenario.model_copy(update={"uncertainty": unc})
 out = Path(tempfile.mkdtemp())
 try:
     c0, t0 = time.process_time(), time.perf_counter()
-    folder, _, failed = write_monte_carlo(prep, out / "run", chunk_size=500)
+    folder, _, failed = write_monte_carlo(prep, out / "run")
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     assert not failed, failed
     print(wall, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
@@ -76,8 +78,8 @@ def scenario(prep: Prepared, draws: int, end: int = 2035) -> Scenario:
     return s
 
 
-def option(name: str, default: int) -> int:
-    return int(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
+def option_text(name: str, default: str) -> str:
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
 
 
 def main(quick: bool, only: set[int]) -> None:
@@ -94,20 +96,30 @@ def main(quick: bool, only: set[int]) -> None:
         print(f"1. {n:,} aggregate draws, full model, one core: {t.line('s')}")
 
     if want(2):
-        n = option("--stream", 5_000 if quick else 100_000)
+        sizes = [int(x) for x in option_text("--stream", "1000,5000" if quick else "10000,100000").split(",")]
         unc = json.dumps({k: v.model_dump() for k, v in UNC.items()})
-        t, peaks = Timing("stream"), []
-        for _ in range(rep):
-            out = subprocess.run(
-                [sys.executable, "-c", STREAM_CODE, str(n), unc], capture_output=True, text=True, check=True
-            ).stdout.split()
-            t.add(float(out[0]), float(out[1]))
-            peaks.append(float(out[2]))
-        print(f"2. {n:,} draws streamed to a run folder (chunks of 500), timed in the child after loading:")
-        print(f"   {t.line('s')}")
-        print(
-            f"   peak memory of the child: max {max(peaks):.0f} MB, median {statistics.median(peaks):.0f} MB"
-        )
+        print("2. draws streamed to a run folder (chunks chosen: 500), timed in the child after loading:")
+        per = {}
+        for n in sizes:
+            t, peaks = Timing("stream"), []
+            for _ in range(rep):
+                out = subprocess.run(
+                    [sys.executable, "-c", STREAM_CODE, str(n), unc],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout.split()
+                t.add(float(out[0]), float(out[1]))
+                peaks.append(float(out[2]))
+            per[n] = t.wall_median / n
+            print(f"   {n:>7,} draws: {t.line('s')}")
+            print(
+                f"            peak memory of the child: max {max(peaks):.0f} MB, median "
+                f"{statistics.median(peaks):.0f} MB; {per[n] * 1e3:.3f} ms a draw (wall median)"
+            )
+        if len(per) > 1:
+            a, b = min(per), max(per)
+            print(f"   cost a draw at {b:,} / at {a:,}: {per[b] / per[a]:.2f} (1.00 = linear in draws)")
 
     if want(3) or want(4):
         n_des = 20 if quick else 200
@@ -119,8 +131,8 @@ def main(quick: bool, only: set[int]) -> None:
             if want(3):
                 t3 = interleave(
                     {
-                        "serial": lambda: simulate_draws(sd, tables, n_des, opts, chunk_size=10),
-                        "dask": lambda: simulate_draws(sd, tables, n_des, opts, executor=ex, chunk_size=10),
+                        "serial": lambda: simulate_draws(sd, tables, n_des, opts),
+                        "dask": lambda: simulate_draws(sd, tables, n_des, opts, executor=ex),
                     },
                     rep,
                     workers=True,
@@ -128,7 +140,7 @@ def main(quick: bool, only: set[int]) -> None:
                 a, b = t3["serial"].result[0], t3["dask"].result[0]
                 same = all(np.array_equal(a[k], b[k]) for k in a)
                 ratio = t3["serial"].wall_median / t3["dask"].wall_median
-                print(f"3. {n_des} DES draws (chunks of 10), identical results: {same}")
+                print(f"3. {n_des} DES draws (chunks chosen: 25), identical results: {same}")
                 print(f"   serial                   {t3['serial'].line('s')}")
                 print(f"   2-worker LocalCluster    {t3['dask'].line('s')}")
                 print(f"   → {ratio:.2f}× faster (wall medians)")

@@ -133,7 +133,7 @@ BAD_OPTIONS = [
     (["compare", "baseline", "no-tegang", "--years", "1999"], "--years"),
     (["report", "baseline", "--draws", "0"], "--draws"),
     (["report", "baseline", "--lang", "xx"], "--lang"),
-    (["report", "unc.yaml", "--draws", "2000000"], "GiB"),
+    (["report", "unc.yaml", "--draws", "10000000"], "GiB"),  # its temporary parts: ~300 GiB of disk
     (["sweep", "baseline", "--lever", "teachers.tegang.hires=0:1e9:1"], "--lever"),
     (["sweep", "baseline", "--lever", "teachers.tegang.hires=0:10:nan"], "--lever"),
     (["sweep", "baseline", "--lever", "=0:1:0.5"], "--lever"),
@@ -222,10 +222,10 @@ def test_export_refuses_a_damaged_run_folder(here, mc_run, damage):
         (mc_run / "summary.csv").write_text(text[:5000])
     elif damage == "garbage-parquet":
         (mc_run / "summary.csv").unlink()
-        (mc_run / "results.parquet").write_bytes(os.urandom(3000))
+        next((mc_run / "results.parquet").glob("part-*")).write_bytes(os.urandom(3000))
     elif damage == "empty-parquet":
         (mc_run / "summary.csv").unlink()
-        (mc_run / "results.parquet").write_bytes(b"")
+        next((mc_run / "results.parquet").glob("part-*")).write_bytes(b"")
     elif damage == "bad-manifest":
         (mc_run / "manifest.json").write_text("{not json")
     else:

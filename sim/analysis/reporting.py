@@ -6,10 +6,13 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from importlib.metadata import version
+from pathlib import Path
 
 from ..report.page import ReportInput, build_page, cohort_html, explain_figures
 from ..run.simulate import Prepared, RunResult, run, simulate
+from ..run.stream import read_columns, stream_draws, summarise, summary_of
 from .cohort import cohort_table
 from .explain import PART_LABELS, for_report
 from .targets import evaluate
@@ -17,23 +20,46 @@ from .trust import trust_html
 
 
 def from_run(res: RunResult) -> ReportInput:
-    """A finished run → what the page needs; nothing is recomputed."""
-    files = [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in res.loaded.chain]
+    """A finished run held in memory → what the page needs; nothing is recomputed."""
     s = res.scenario
+    return _input(
+        res.prepared, summary_of(res.results, res.years), evaluate(s.targets, res.results, res.years)
+    )
+
+
+def summarised(prep: Prepared, options: dict | None = None) -> ReportInput:
+    """A scenario run for the page: one draw in memory; many streamed to a temporary folder and
+    read back as quantiles, a few variables at a time, so memory does not grow with the draws."""
+    s = prep.scenario
+    if s.draws == 1:
+        return from_run(run(prep, options))
+    with tempfile.TemporaryDirectory(prefix="edusim-report-") as tmp:
+        folder = Path(tmp)
+        stream_draws(prep, folder, options)
+        summary = summarise(folder, s.years)
+        summary.attrs.clear()
+        arrays = read_columns(folder, sorted({t.indicator for t in s.targets}), s.years)
+    return _input(prep, summary, evaluate(s.targets, arrays, s.years))
+
+
+def _input(prep: Prepared, summary, targets) -> ReportInput:
+    files = [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in prep.loaded.chain]
+    s = prep.scenario
+    summary.insert(0, "scenario", s.name)
     return ReportInput(
         name=s.name,
         title=s.title.model_dump(),
         description=s.description.model_dump(),
-        results=res.frame(),
-        targets=evaluate(s.targets, res.results, res.years),
+        results=summary,
+        targets=targets,
         files=files,
-        draws=len(res.draw_index),
+        draws=s.draws,
     )
 
 
 def make_report(preps: list[Prepared], lang: str = "zh", options: dict | None = None) -> str:
     """The HTML page for prepared scenarios: every chart, the first scenario's change explained."""
-    runs = [run(p, options) for p in preps]
+    inputs = [summarised(p, options) for p in preps]
     first = preps[0]
     one = first.scenario.model_copy(update={"draws": 1})
 
@@ -42,7 +68,7 @@ def make_report(preps: list[Prepared], lang: str = "zh", options: dict | None = 
 
     decompositions = for_report(one, first.tables, once)
     return build_page(
-        [from_run(r) for r in runs],
+        inputs,
         lang=lang,
         version=version("edusim"),
         extra=explain_figures(decompositions, lang, PART_LABELS.get(lang)),

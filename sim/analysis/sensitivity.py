@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from ..run.executors import chunks, map_chunks
+from ..run.executors import chunks, map_chunks, share
 from ..run.simulate import simulate
 from ..schema.uncertainty import frozen
 
@@ -83,8 +83,6 @@ def model_output(
     chunk_size: int = 2000,
 ) -> tuple[list[str], Callable[[np.ndarray], np.ndarray]]:
     """The scenario as a function of its uncertain inputs' quantiles → ``variable`` in ``year``."""
-    from functools import partial
-
     names = sorted(scenario.uncertainty)
     if not names:
         raise ValueError("the scenario has no uncertainty: block to analyse")
@@ -94,8 +92,11 @@ def model_output(
 
     def model(u: np.ndarray) -> np.ndarray:
         values = {p: frozen(scenario.uncertainty[p]).ppf(u[:, i]) for i, p in enumerate(names)}
-        job = partial(_rows, scenario, tables, dict(options or {}), values, variable, years.index(year))
-        out, failed = map_chunks(job, chunks(len(u), chunk_size), executor)
+        # the inputs of every row travel once to each worker; each chunk takes its rows by index
+        payload = share(
+            executor, (scenario, tables, dict(options or {}), values, variable, years.index(year))
+        )
+        out, failed = map_chunks(_rows, chunks(len(u), chunk_size), executor, args=(payload,))
         if failed:
             raise failed[0].error
         return np.concatenate(out)
@@ -103,7 +104,8 @@ def model_output(
     return names, model
 
 
-def _rows(scenario, tables, options, values, variable, t, idx):
+def _rows(payload: tuple, idx: np.ndarray) -> np.ndarray:
+    scenario, tables, options, values, variable, t = payload
     ctx = simulate(scenario, tables, idx, options, drawn={p: v[idx] for p, v in values.items()})
     if variable not in ctx.results:
         raise KeyError(f"the model does not produce '{variable}'")

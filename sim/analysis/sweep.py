@@ -15,7 +15,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from ..run.simulate import CHUNK, simulate, simulate_draws
+from ..run.simulate import simulate, simulate_draws
 from ..schema.paths import set_leaf
 from .targets import evaluate
 
@@ -72,7 +72,7 @@ def design(levers: list[tuple[str, list[float]]], samples: int | None = None, se
     return pd.DataFrame(list(itertools.product(*[v for _, v in levers])), columns=names)
 
 
-def run_point(scenario, tables, values: dict[str, float], options=None, executor=None, chunk_size=CHUNK):
+def run_point(scenario, tables, values: dict[str, float], options=None, executor=None, chunk_size=None):
     """One lever point → (results {variable: (D, T)}, target table)."""
     s = scenario
     for path, v in values.items():

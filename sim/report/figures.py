@@ -1,9 +1,10 @@
 """Plotly figure builders: pure functions of the tidy result table (and the target table).
 
 Each takes ``df`` with columns ``scenario, draw, year, variable, value`` (one or more
-scenarios, one or more draws) and ``lang`` ("zh" or "en"), and returns a
-``plotly.graph_objects.Figure``; none reads files or runs the model. With more than one
-draw, lines are medians and bands show the 50 % and 90 % intervals (fan charts).
+scenarios, one or more draws), or a summary of draws with ``scenario, variable, year, q05, q25,
+q50, q75, q95`` (what a streamed run gives: the page never holds every draw), and ``lang``
+("zh" or "en"), and returns a ``plotly.graph_objects.Figure``; none reads files or runs the
+model. With more than one draw, lines are medians and bands show the 50 % and 90 % intervals (fan charts).
 
 >>> import pandas as pd
 >>> df = pd.DataFrame({"scenario": "a", "draw": 0, "year": [2020, 2021],
@@ -97,8 +98,11 @@ def _is_rate(variable: str) -> bool:
 
 
 def summarise(df: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
-    """Median and 5/25/75/95 % quantiles over draws, per scenario, variable and year."""
+    """Median and 5/25/75/95 % quantiles over draws, per scenario, variable and year; a table
+    that is already a summary (``q05`` … ``q95`` columns, as a streamed run gives) passes through."""
     sub = df[df["variable"].isin(variables)]
+    if "q50" in sub.columns:
+        return sub[["scenario", "variable", "year", "q05", "q25", "q50", "q75", "q95"]].reset_index(drop=True)
     q = (
         sub.groupby(["scenario", "variable", "year"], observed=True)["value"]
         .quantile([0.05, 0.25, 0.5, 0.75, 0.95])
@@ -362,7 +366,10 @@ def sankey(df: pd.DataFrame, scenario: str, year: int, lang: str, title: str) ->
     """One year's flows between levels for one scenario (median over draws); the rest of each
     level's graduates leave school."""
     sub = df[(df["scenario"] == scenario) & (df["year"] == year)]
-    val = sub.groupby("variable", observed=True)["value"].median()
+    if "q50" in sub.columns:
+        val = sub.set_index("variable")["q50"]
+    else:
+        val = sub.groupby("variable", observed=True)["value"].median()
     names = [var_label(f"Enrolment|{lv}", lang) for lv in SANKEY_LEVELS] + [TEXT[lang]["leave"]]
     src, dst, amount = [], [], []
     for i, a in enumerate(SANKEY_LEVELS):

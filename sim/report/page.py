@@ -93,7 +93,7 @@ class ReportInput:
     name: str
     title: dict  # {"zh": ..., "en": ...}
     description: dict
-    results: pd.DataFrame  # tidy: scenario, draw, year, variable, value
+    results: pd.DataFrame  # summary: scenario, variable, year, q05 … q95 (or tidy draws: see figures)
     targets: pd.DataFrame  # sim.targets.evaluate output
     files: list[tuple[str, str]]  # (scenario file, sha256) for the file and every file it extends
     draws: int

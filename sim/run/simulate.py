@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +20,10 @@ from ..core.errors import ModelError, ScenarioError
 from ..schema.load import Loaded, load
 from ..schema.scenario import MAX_DRAWS, Scenario
 from ..stages import STAGES, can_vary, variable_paths
-from .executors import chunks, map_chunks
+from .executors import auto_chunk, chunks, map_chunks, share, worker_count
 from .sampling import sample
 from .tables import read_tables
 
-# Draws per chunk: about 500 keeps a chunk's arrays in cache (10,000 draws: 2.7 s at 500, 3.4 s at
-# 2,000, 6.2 s in one block, measured for population + students + teachers)
-CHUNK = 500
 MAX_SEED = 2**63 - 1
 
 
@@ -133,7 +129,7 @@ def simulate(
             # every result is (draws, years), even where no input of this stage varied by draw
             if v.shape != (D, T):
                 v = ctx.results[k] = np.broadcast_to(v, (D, T)).copy()
-            if k not in ctx.undefined:
+            if k not in ctx.undefined and not np.isfinite(v).all():
                 _finite(stage.name, k, v, ctx)
         if timings is not None:
             timings[stage.name] = timings.get(stage.name, 0.0) + time.perf_counter() - t0
@@ -144,6 +140,7 @@ def simulate(
 
 
 def _finite(stage: str, name: str, v: np.ndarray, ctx: StageContext) -> None:
+    """Name the first draw and year of a result that is not finite."""
     bad = ~np.isfinite(v)
     if bad.any():
         d, t = (int(i[0]) for i in np.nonzero(bad))
@@ -156,11 +153,18 @@ def _finite(stage: str, name: str, v: np.ndarray, ctx: StageContext) -> None:
         )
 
 
-def _chunk_job(
-    scenario: Scenario, tables: dict, options: dict, draw_index: np.ndarray
-) -> dict[str, np.ndarray]:
-    """One chunk of draws (module level, so process pools and Dask can pickle it)."""
+def _chunk_job(payload: tuple[Scenario, dict, dict], draw_index: np.ndarray) -> dict[str, np.ndarray]:
+    """One chunk of draws (module level, so process pools and Dask can pickle it); ``payload`` is
+    (scenario, tables, options), sent to each worker once."""
+    scenario, tables, options = payload
     return simulate(scenario, tables, draw_index, options).results
+
+
+def chunk_size_for(draws: int, options: dict | None, executor, chunk_size: int | None) -> int:
+    """The chunk size asked for, or one chosen from the draws, the workers and the engine."""
+    if chunk_size is not None:
+        return int(chunk_size)
+    return auto_chunk(draws, worker_count(executor), (options or {}).get("engine", "aggregate"))
 
 
 def simulate_draws(
@@ -169,15 +173,19 @@ def simulate_draws(
     draws: int,
     options: dict | None = None,
     executor=None,
-    chunk_size: int = CHUNK,
+    chunk_size: int | None = None,
     on_done=None,
     sink=None,
     job=None,
 ):
-    """All draws in chunks through an executor; without ``sink`` returns {variable: (draws, T)}."""
-    parts = chunks(draws, chunk_size)
-    fn = job or partial(_chunk_job, scenario, tables, dict(options or {}))
-    results, failed = map_chunks(fn, parts, executor, on_done=on_done, sink=sink)
+    """All draws in chunks through an executor; without ``sink`` returns {variable: (draws, T)}.
+    ``chunk_size=None`` chooses it (``executors.auto_chunk``); the numbers do not depend on it."""
+    parts = chunks(draws, chunk_size_for(draws, options, executor, chunk_size))
+    if job is not None:
+        results, failed = map_chunks(job, parts, executor, on_done=on_done, sink=sink)
+    else:
+        payload = share(executor, (scenario, tables, dict(options or {})))
+        results, failed = map_chunks(_chunk_job, parts, executor, on_done=on_done, sink=sink, args=(payload,))
     if sink is not None:
         return None, failed
     ok = [r for r in results if r is not None]
@@ -216,7 +224,9 @@ class RunResult:
         return tidy(self.scenario.name, self.results, self.years, self.draw_index)
 
 
-def run(prep: Prepared, options: dict | None = None, executor=None, chunk_size: int = CHUNK) -> RunResult:
+def run(
+    prep: Prepared, options: dict | None = None, executor=None, chunk_size: int | None = None
+) -> RunResult:
     """Run a prepared scenario, every draw kept in memory; nothing is written."""
     scenario = prep.scenario
     timings: dict[str, float] = {}
@@ -258,7 +268,7 @@ def simulate_scenario(
     seed: int | None = None,
     options: dict | None = None,
     executor=None,
-    chunk_size: int = CHUNK,
+    chunk_size: int | None = None,
 ) -> RunResult:
     """Load a scenario (name or path) and run it; nothing is written."""
     t0 = time.perf_counter()

@@ -2,7 +2,8 @@
 
 A deterministic run folder holds ``results.csv`` and ``results.parquet`` (the tidy table),
 ``scenario.resolved.yaml`` and ``manifest.json``. A Monte Carlo run folder holds
-``results.parquet`` (dense: draw, year and one column per variable, written chunk by chunk),
+``results.parquet/`` (a Parquet dataset: one part per chunk of draws, each dense: draw, year and
+one column per variable; see ``stream.py``),
 ``inputs.parquet`` (each draw's sampled uncertain inputs), ``summary.csv`` (median, mean and
 5/25/75/95 % quantiles per variable and year), ``targets.csv`` (with the probability of
 meeting each target), ``scenario.resolved.yaml`` and ``manifest.json``. The manifest records
@@ -20,8 +21,8 @@ import numpy as np
 
 from ..core.errors import UserError
 from .folders import new_folder, stamp, write_manifest, write_yaml
-from .sampling import sample
-from .simulate import CHUNK, Prepared, RunResult, simulate_draws
+from .simulate import Prepared, RunResult
+from .stream import SUMMARY_BYTES, part_files, read_columns, stream_draws, summarise
 
 
 def default_out(name: str) -> Path:
@@ -75,7 +76,7 @@ def write_monte_carlo(
     out: Path | None = None,
     options: dict | None = None,
     executor=None,
-    chunk_size: int = CHUNK,
+    chunk_size: int | None = None,
     on_done=None,
     notes: list[str] | None = None,
     finish: Callable[[Path, Callable[[str], np.ndarray]], None] | None = None,
@@ -87,99 +88,55 @@ def write_monte_carlo(
     Returns the folder, the summary's medians for printing {variable: (T,)} and the chunks
     that failed twice (their draws are missing from the folder, and the manifest says so).
     """
-    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     s = prep.scenario
     years = s.years
-    T = len(years)
     timings: dict[str, float] = {}
     with new_folder(out or default_out(s.name), f"{stamp()}-{prep.digest()[:8]}", notes) as job:
         tmp = job.tmp
         t0 = time.perf_counter()
-        writer = None
-        rows = 0
-
-        def sink(i, res):
-            nonlocal writer, rows
-            names = sorted(res)
-            d = next(iter(res.values())).shape[0]
-            first = i * chunk_size
-            cols = {"draw": np.repeat(np.arange(first, first + d), T), "year": np.tile(years, d)}
-            cols.update({n: np.asarray(res[n], dtype=float).reshape(-1) for n in names})
-            table = pa.table(cols)
-            if writer is None:
-                writer = pq.ParquetWriter(tmp / "results.parquet", table.schema)
-            writer.write_table(table)
-            rows += table.num_rows
-
-        try:
-            _, failed = simulate_draws(
-                s, prep.tables, s.draws, options, executor, chunk_size, on_done=on_done, sink=sink
-            )
-        finally:
-            if writer is not None:
-                writer.close()
+        streamed = stream_draws(prep, tmp, options, executor, chunk_size, on_done)
         timings["model"] = time.perf_counter() - t0
-        if writer is None:
-            raise UserError(
-                f"every chunk of draws failed; the first: {failed[0]}" if failed else "no draws ran"
-            )
 
         t0 = time.perf_counter()
-        pf = pq.ParquetFile(tmp / "results.parquet")
-        variables = [n for n in pf.schema_arrow.names if n not in ("draw", "year")]
-        frames, medians, warnings = [], {}, []
-        # rows are written draw by draw, each with its T years in order: a column reshapes to (draws, T)
-        for v in variables:  # one column at a time: memory stays small
-            x = pf.read(columns=[v]).column(0).to_numpy().reshape(-1, T)
-            q = np.quantile(x, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "variable": v,
-                        "year": years,
-                        "q05": q[0],
-                        "q25": q[1],
-                        "q50": q[2],
-                        "q75": q[3],
-                        "q95": q[4],
-                        "mean": x.mean(axis=0),
-                    }
-                )
-            )
-            medians[v] = q[2]
-            if v.startswith("Check|") and np.any(x != 0):
-                warnings.append(f"{v} is non-zero in some draws (largest {float(np.abs(x).max()):,.4g})")
-        summary = pd.concat(frames, ignore_index=True)
+        summary = summarise(tmp, years, executor, on_workers=streamed.shared)
+        largest = summary.attrs.pop("largest")
+        medians = {v: g["q50"].to_numpy() for v, g in summary.groupby("variable", sort=False)}
+        warnings = [
+            f"{v} is non-zero in some draws (largest {x:,.4g})"
+            for v, x in largest.items()
+            if v.startswith("Check|") and x != 0
+        ]
         summary.insert(0, "scenario", s.name)
         summary.to_csv(tmp / "summary.csv", index=False, float_format="%.10g")
         if finish is not None:
-            finish(tmp, lambda v: pf.read(columns=[v]).column(0).to_numpy().reshape(-1, T))
-        drawn = sample(s.uncertainty, s.seed, np.arange(s.draws))
-        pd.DataFrame({"draw": np.arange(s.draws), **drawn}).to_parquet(tmp / "inputs.parquet", index=False)
+            finish(tmp, lambda v: read_columns(tmp, [v], years)[v])
+        inputs = {"draw": streamed.draw_index, **streamed.drawn}
+        pq.write_table(pa.table(inputs), tmp / "inputs.parquet")
         write_yaml(prep.loaded.resolved(), tmp / "scenario.resolved.yaml")
         timings["summary"] = time.perf_counter() - t0
         write_manifest(
             tmp,
             **_common(prep, s.draws, options),
-            chunk_size=chunk_size,
-            rows={"results": rows, "summary": len(summary)},
-            failed_draws=[str(f) for f in failed],
+            chunk_size=streamed.chunk_size,
+            workers_wrote_parts=streamed.shared,
+            rows={"results": streamed.rows, "summary": len(summary), "parts": len(part_files(tmp))},
+            failed_draws=[str(f) for f in streamed.failed],
             warnings=warnings,
             timings_s={k: round(v, 6) for k, v in timings.items()},
         )
-    return job.final, medians, failed
+    return job.final, medians, streamed.failed
 
 
 def memory_needed(draws: int, years: int, variables: int = 250, in_memory: bool = True) -> int:
     """Bytes a run needs at its peak: every draw of every variable when held in memory
-    (twice: the chunks and their concatenation), else one variable's column at a time
-    (the summary's quantiles) plus a chunk."""
+    (twice: the chunks and their concatenation), else a group of variables at a time (the
+    summary's quantiles: the group, a copy and the quantiles' work) plus chunks in flight."""
     if in_memory:
         return 2 * 8 * draws * years * variables
-    return 3 * 8 * draws * years + 2 * 8 * CHUNK * years * variables
+    return 3 * max(SUMMARY_BYTES, 8 * draws * years) + 4 * 8 * 500 * years * variables
 
 
 def check_memory(draws: int, years: int, in_memory: bool = True) -> None:
