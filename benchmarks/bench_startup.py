@@ -13,7 +13,8 @@ many times (and ``prepare("baseline")`` itself, for scale). Last, one ``python -
 run per command: the five packages with the largest cumulative import time (a package's
 largest entry, which includes what it imported first; "in X" marks one imported from inside
 another listed package, "from M" the project module that imported it, "at run time" one imported
-inside a function after the command started working), the time spent importing
+inside a function after the command started working), which of the heavy packages (pandas,
+pyarrow, scipy, ruamel, plotly, simpy) it imported, the time spent importing
 beyond what `python -c pass` imports, and the self time of the project's own modules. The import
 figures come from one run under ``-X importtime``, which itself slows importing a little: a guide
 to where the time goes, not a measurement.
@@ -35,6 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 EDUSIM = str(Path(sys.executable).parent / "edusim")
 OWN = {"cli", "sim"}  # the project's own modules: their self time is reported apart
+# packages a quick command should not need (issue #13): each command's line says which it imported
+HEAVY = ("pandas", "pyarrow", "scipy", "ruamel", "plotly", "simpy")
 
 
 def commands(out: Path) -> dict[str, list[str]]:
@@ -101,10 +104,12 @@ def importtime(argv: list[str]) -> tuple[float, str]:
                 k = parent[k]
             where = f" (at run time, by {rows[k][1]})" if k != i else " (at run time)"
         parts.append(f"{rows[i][1]} {rows[i][3] / 1e3:.0f} ms{where}")
+    heavy = sorted({r[1].split(".")[0] for r in rows} & set(HEAVY))
     return total / 1e6, (
         "top 5 cumulative: "
         + (", ".join(parts) or "none")
         + f"; cli + sim's own modules {own / 1e3:.0f} ms self"
+        + f"; of {', '.join(HEAVY)}: {', '.join(heavy) or 'none'} imported"
     )
 
 

@@ -15,21 +15,21 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from ..core.catalogue import entry, known, names
 from ..core.errors import UserError
 from ..core.paths import scenario_dir
-from ..run.executors import Failure, open_executor
 from ..run.folders import new_file, new_folder, stamp, write_file, write_text
-from ..run.simulate import CHUNK, Prepared, RunResult, check_draws, prepare, run
-from ..run.write import check_memory, write_monte_carlo, write_run
 from ..schema.load import load
 from ..schema.paths import resolve
-from ..stages.teachers import ENGINES
 
+# The model (sim.run.simulate and the stages it imports), the executors and the writers are
+# imported by the jobs that run it: `edusim list` only loads scenarios (start-up time, issue #13).
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
+
+    from ..run.executors import Failure
+    from ..run.simulate import Prepared, RunResult
 
 LANGS = ("zh", "en")
 
@@ -84,6 +84,8 @@ def check_lang(lang: str) -> str:
 
 
 def check_engine(engine: str) -> str:
+    from ..stages.teachers import ENGINES
+
     if engine not in ENGINES:
         raise UserError(f"--engine must be 'aggregate' or 'des', got {engine!r}", key="--engine")
     return engine
@@ -126,10 +128,15 @@ def run_job(
     engine: str = "aggregate",
     workers: int | None = None,
     scheduler: str | None = None,
-    chunk: int = CHUNK,
+    chunk: int | None = None,
     progress: Callable[[int, int], Callable[[int], None]] | None = None,
 ) -> RunOutcome:
-    """Load once, run (streaming many draws to disk), write a new run folder."""
+    """Load once, run (streaming many draws to disk), write a new run folder (``chunk``: draws
+    per chunk; None chooses it from the draws, workers and engine)."""
+    from ..run.executors import open_executor
+    from ..run.simulate import prepare, run
+    from ..run.write import check_memory, write_monte_carlo, write_run
+
     options = {"engine": check_engine(engine)}
     t0 = time.perf_counter()
     prep = prepare(ref, draws, seed)
@@ -162,6 +169,9 @@ def run_job(
 
 
 def run_many(refs: list[str], draws: int | None = None, options: dict | None = None) -> list[RunResult]:
+    from ..run.simulate import prepare, run
+    from ..run.write import check_memory
+
     preps = [prepare(r, draws) for r in refs]
     for p in preps:
         check_memory(p.scenario.draws, len(p.scenario.years))
@@ -201,12 +211,14 @@ def compare_job(refs: list[str], years: str, out: Path | None = None, draws: int
 
 
 def report_job(refs: list[str], out: Path | None = None, lang: str = "zh", draws: int | None = None) -> Path:
+    from ..run.simulate import prepare
+    from ..run.write import check_memory
     from .reporting import make_report
 
     check_lang(lang)
     preps = [prepare(r, draws) for r in refs]
-    for p in preps:
-        check_memory(p.scenario.draws, len(p.scenario.years))
+    for p in preps:  # the draws are streamed through a temporary folder, one scenario at a time
+        check_memory(p.scenario.draws, len(p.scenario.years), in_memory=False)
     page = make_report(preps, lang)
     stem = "-".join(p.scenario.name for p in preps)[:120]
     if out is None:
@@ -239,6 +251,9 @@ def sensitivity_job(
         )
     from ..report.figures import tornado
     from ..report.page import render
+    from ..run.executors import open_executor
+    from ..run.simulate import prepare
+    from ..run.write import check_memory
     from .sensitivity import analyse, model_output
 
     check_lang(lang)
@@ -314,6 +329,9 @@ def sweep_job(
 ):
     from ..report.figures import heatmap, probability_lines
     from ..report.page import render
+    from ..run.executors import open_executor
+    from ..run.simulate import prepare
+    from ..run.write import check_memory
     from .sweep import design, sweep
 
     check_lang(lang)
@@ -347,6 +365,7 @@ def sweep_job(
 
 
 def solve_job(ref: str, lever: str, target: str, probability: float | None = None, draws: int | None = None):
+    from ..run.simulate import prepare
     from .sweep import LeverError, run_point, solve
 
     if probability is not None and not 0 < probability <= 1:
@@ -377,6 +396,7 @@ def backtest_job(
 
     from ..report.figures import backtest_chart
     from ..report.page import render
+    from ..run.simulate import check_draws
     from .backtest import base_years, run_backtest, summary_display
 
     check_lang(lang)
@@ -422,6 +442,7 @@ def backtest_job(
 
 
 def cohort_job(ref: str, year: int | None = None, per_pupil: int | None = None):
+    from ..run.simulate import prepare
     from .cohort import cohort_table
 
     prep = prepare(ref, draws=1)
@@ -438,7 +459,7 @@ def explain_job(
     against: str | None = None,
     year: int | None = None,
 ):
-    from ..run.simulate import simulate
+    from ..run.simulate import prepare, simulate
     from .explain import between_scenarios, between_years
 
     prep = prepare(ref, draws=1)
@@ -490,7 +511,7 @@ def read_run_folder(folder: Path) -> tuple[pd.DataFrame, dict]:
 
     folder = Path(folder)
     mpath = folder / "manifest.json"
-    if not (folder / "results.parquet").is_file() or not mpath.is_file():
+    if not (folder / "results.parquet").exists() or not mpath.is_file():
         raise UserError(
             f"{folder} is not a run folder (no results.parquet and manifest.json)",
             key="RUN_FOLDER",
@@ -556,6 +577,8 @@ def export_job(folder: Path, out: Path, fmt: str = "iamc") -> tuple[Path, int]:
 
 # ------------------------------------------------------------------ validate, list
 def validate_job(ref: str) -> Prepared:
+    from ..run.simulate import prepare
+
     return prepare(ref)
 
 

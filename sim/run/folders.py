@@ -11,6 +11,7 @@ the next time that output folder is written. Files get the user's umask, not 060
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -202,10 +203,43 @@ def write_manifest(folder: Path, **fields: Any) -> None:
 
 
 def write_yaml(data: dict, path: Path) -> None:
-    from ruamel.yaml import YAML
+    """Plain data as block-style YAML (keys sorted), read back the same by a YAML 1.2 reader
+    (edusim's loader, ruamel.yaml)."""
+    import yaml
 
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.allow_unicode = True
     with open(path, "w", encoding="utf-8") as f:
-        yaml.dump(data, f)
+        yaml.dump(data, f, Dumper=_dumper(), default_flow_style=False, allow_unicode=True, sort_keys=True)
+
+
+@functools.cache
+def _dumper():
+    """PyYAML's dumper (libyaml, in C, where installed: ~10x faster than a pure-Python one) made
+    safe for YAML 1.2 readers: text that YAML 1.2 would read as something else (``1e3``, ``0o17``,
+    ``True``) is quoted; a float is written as Python writes it (``1e-09``)."""
+    import re
+
+    import yaml
+
+    class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+        pass
+
+    def represent_float(dumper, value: float):
+        if value != value:
+            text = ".nan"
+        elif value in (float("inf"), float("-inf")):
+            text = ".inf" if value > 0 else "-.inf"
+        else:
+            text = repr(value).lower()
+        return dumper.represent_scalar("tag:yaml.org,2002:float", text)
+
+    Dumper.add_representer(float, represent_float)
+    for tag, pattern, first in (
+        (
+            "float",
+            r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)$|^\.(?:nan|NaN|NAN)$",
+            "-+0123456789.",
+        ),
+        ("int", r"^[-+]?0o?[0-7_]+$|^[-+]?[0-9_]+$|^[-+]?0x[0-9a-fA-F_]+$|^[-+]?0b[0-1_]+$", "-+0123456789"),
+    ):
+        Dumper.add_implicit_resolver(f"tag:yaml.org,2002:{tag}", re.compile(pattern), list(first))
+    return Dumper

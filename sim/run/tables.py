@@ -1,8 +1,21 @@
-"""Read the data files a scenario names (CSV), checked column by column; errors name file, line and key."""
+"""Read the data files a scenario names (CSV), checked column by column; errors name file, line and key.
+
+The tables are small (the largest, the teacher stock, has ~1,500 rows), so they are read with the
+csv module into a ``Table``: numpy columns with the few pandas methods the stages use. That keeps
+pandas (~0.2 s to import) out of ``edusim run`` and ``edusim validate`` (issue #13);
+``Table.to_pandas()`` gives a DataFrame where one is wanted.
+
+>>> t = Table({"age": np.array([0, 1]), "sex": np.array(["f", "m"], dtype=object)})
+>>> len(t), t.columns, t["age"].to_numpy(dtype=float).tolist(), (t["sex"] == "m").to_numpy().tolist()
+(2, ['age', 'sex'], [0.0, 1.0], [False, True])
+"""
 
 from __future__ import annotations
 
+import csv
 import difflib
+import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +56,6 @@ def resolve_data_file(name: str, scenario_path: Path) -> Path:
 
 def read_tables(loaded: Loaded) -> tuple[dict[str, Any], list[Path]]:
     """Read every DataFile the scenario names; errors name the scenario key and the CSV line."""
-    import pandas as pd
-
     tables: dict[str, Any] = {}
     paths: list[Path] = []
     for key, name in data_file_fields(loaded.scenario):
@@ -68,13 +79,159 @@ def read_tables(loaded: Loaded) -> tuple[dict[str, Any], list[Path]]:
                 key=".".join(key),
             )
         try:
-            df = pd.read_csv(path, comment="#")
-        except Exception as e:  # pandas raises several types for a malformed CSV
-            raise ScenarioError(f"cannot read CSV: {e}", file=path, key=".".join(key)) from None
+            df = read_csv(path)
+        except CsvError as e:
+            raise ScenarioError(f"cannot read CSV: {e}", file=path, line=e.line, key=".".join(key)) from None
         check_table(key, df, path, loaded.scenario)
         tables[name] = df
         paths.append(path)
     return tables, paths
+
+
+# ------------------------------------------------------------------ a small read-only table
+class Column:
+    """One column: a numpy array (int64, float64 with NaN for an empty cell, or object for text)
+    with the pandas Series methods the stages and checks use."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: np.ndarray):
+        self.values = values
+
+    def to_numpy(self, dtype=None) -> np.ndarray:
+        return self.values if dtype is None else self.values.astype(dtype, copy=False)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.to_numpy(dtype)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def iloc(self) -> np.ndarray:
+        return self.values
+
+    def map(self, mapping: dict) -> Column:
+        """Each value looked up in ``mapping`` (NaN where it is not there), as pandas does."""
+        out = [mapping.get(v, math.nan) for v in self.values.tolist()]
+        return Column(np.array(out) if out else np.array([], dtype=float))
+
+    def isin(self, values) -> Column:
+        ok = set(values)
+        return Column(np.array([v in ok for v in self.values.tolist()], dtype=bool))
+
+    def __eq__(self, other) -> Column:  # type: ignore[override]
+        return Column(np.array([v == other for v in self.values.tolist()], dtype=bool))
+
+    def __ne__(self, other) -> Column:  # type: ignore[override]
+        return Column(~(self == other).values)
+
+    def __and__(self, other) -> Column:
+        return Column(self.values & np.asarray(other))
+
+    def __or__(self, other) -> Column:
+        return Column(self.values | np.asarray(other))
+
+    def __invert__(self) -> Column:
+        return Column(~self.values)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class Table:
+    """A read-only table of named columns, each a ``Column`` of the same length."""
+
+    def __init__(self, columns: dict[str, np.ndarray]):
+        for v in columns.values():
+            v.flags.writeable = False  # shared by every run of the scenario, as pandas' are
+        self._columns = dict(columns)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._columns)
+
+    def __len__(self) -> int:
+        return len(next(iter(self._columns.values()))) if self._columns else 0
+
+    def __getitem__(self, key):
+        if isinstance(key, list):
+            return Table({k: self._columns[k] for k in key})
+        return Column(self._columns[key])
+
+    def to_numpy(self, dtype=None) -> np.ndarray:
+        """(rows, columns), column-major as pandas gives it."""
+        cols = [v if dtype is None else v.astype(dtype, copy=False) for v in self._columns.values()]
+        return np.vstack(cols).T if cols else np.empty((0, 0), dtype=dtype)
+
+    def to_pandas(self):
+        import pandas as pd
+
+        return pd.DataFrame(dict(self._columns))
+
+    def __repr__(self) -> str:
+        return f"Table({len(self)} rows: {', '.join(self.columns)})"
+
+
+class CsvError(ValueError):
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
+
+
+_NA = {"", "NA", "N/A", "n/a", "NaN", "nan", "-NaN", "-nan", "NULL", "null", "None", "#N/A", "<NA>"}
+_INT = re.compile(r"^\s*[-+]?[0-9]+\s*$")
+_FLOAT = re.compile(
+    r"^\s*[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*$|^\s*[-+]?(?:inf|Inf|INF|infinity|Infinity)\s*$"
+)
+
+
+def _column(cells: list[str]) -> np.ndarray:
+    """Text cells → int64 (all whole numbers), float64 (numbers, an empty cell as NaN) or object
+    (text, an empty cell as NaN), as pandas.read_csv infers them."""
+    present = [c for c in cells if c.strip() not in _NA]
+    if present and len(present) == len(cells) and all(_INT.match(c) for c in cells):
+        try:
+            return np.array([int(c) for c in cells], dtype=np.int64)
+        except OverflowError:  # beyond int64: read as floats
+            pass
+    if all(_FLOAT.match(c) for c in present):
+        return np.array([float(c) if c.strip() not in _NA else math.nan for c in cells], dtype=float)
+    return np.array([c if c.strip() not in _NA else math.nan for c in cells], dtype=object)
+
+
+def read_csv(path: Path) -> Table:
+    """A data file as a ``Table``: a header row, then one row per line; ``#`` starts a comment and
+    blank lines are skipped. Raises CsvError naming the line of a malformed row."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise CsvError(str(e)) from None
+    rows: list[tuple[int, list[str]]] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if "#" in line:
+            line = line[: line.index("#")]
+        if line.strip():
+            rows.append((n, next(csv.reader([line]))))
+    if not rows:
+        raise CsvError("No columns to parse from file")
+    header = rows[0][1]
+    names: list[str] = []
+    for h in header:
+        name, k = h, 0
+        while name in names:  # a repeated name becomes name.1, name.2 (as pandas names them)
+            k += 1
+            name = f"{h}.{k}"
+        names.append(name)
+    width = len(names)
+    cells: list[list[str]] = [[] for _ in names]
+    for n, record in rows[1:]:
+        if len(record) > width:
+            raise CsvError(f"expected {width} fields in line {n}, saw {len(record)}", line=n)
+        record = record + [""] * (width - len(record))
+        for i, c in enumerate(record):
+            cells[i].append(c)
+    return Table({name: _column(col) for name, col in zip(names, cells, strict=True)})
 
 
 _TABLE_COLUMNS = {

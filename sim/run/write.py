@@ -52,19 +52,18 @@ def _common(prep: Prepared, draws: int, options: dict | None) -> dict:
 
 def write_run(res: RunResult, out: Path | None = None, notes: list[str] | None = None) -> Path:
     """Write a run held in memory (one draw or several) as a new run folder."""
-    from .results import write_tables
+    from .results import write_results
 
     prep = res.prepared
     t0 = time.perf_counter()
-    frame = res.frame()
     with new_folder(out or default_out(res.scenario.name), f"{stamp()}-{prep.digest()[:8]}", notes) as job:
-        write_tables(frame, job.tmp)
+        rows = write_results(res.scenario.name, res.results, res.years, res.draw_index, job.tmp)
         write_yaml(res.loaded.resolved(), job.tmp / "scenario.resolved.yaml")
         res.timings["write"] = time.perf_counter() - t0
         write_manifest(
             job.tmp,
             **_common(prep, len(res.draw_index), res.options),
-            rows={"results": len(frame)},
+            rows={"results": rows},
             warnings=res.warnings,
             timings_s={k: round(v, 6) for k, v in res.timings.items()},
         )

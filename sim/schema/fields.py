@@ -118,8 +118,10 @@ def _plausible(value: Any, depth: int = 0) -> None:
 
 
 class Strict(BaseModel):
-    # allow_inf_nan=False: no float field of any section takes NaN or ±infinity
-    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+    # allow_inf_nan=False: no float field of any section takes NaN or ±infinity; defer_build: a
+    # model's validator is built when first used (Scenario's builds its sections'), not at import
+    # (start-up time, issue #13)
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False, defer_build=True)
 
     @field_validator("*", mode="after")
     @classmethod

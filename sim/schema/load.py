@@ -20,11 +20,11 @@ section takes those); every number is finite and of plausible size (|x| ≤ 1e15
 from __future__ import annotations
 
 import difflib
-import functools
 import hashlib
 import json
+import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -52,7 +52,7 @@ from .scenario import Scenario
 MAX_FILE_BYTES = 1_000_000  # checked before the file is read
 MAX_DEPTH = 50  # levels of nested mappings and lists
 # values (keys' values, list items, mappings) in all files of an extends chain, aliases expanded;
-# ruamel reads ~40,000 values a second, so a file reaches the limit in ~0.5 s
+# a file that reaches the limit is read (libyaml) and refused in a few tens of milliseconds
 MAX_NODES = 20_000
 MAX_EXTENDS = 20  # files in an extends chain
 DATA_HINT = "a scenario names its data files (CSV in data/) instead of holding data"
@@ -115,47 +115,262 @@ class _TooManyNodes(Exception):
 
 
 class _Unreadable:
-    """A scalar ruamel could not construct; ``_plain`` reports it with its key."""
+    """A scalar that cannot be constructed (an int of 5,000 digits, a bad timestamp, an unknown
+    tag); ``_plain`` reports it with its key."""
 
     def __init__(self, message: str, line: int):
         self.message, self.line = message, line
 
 
-@functools.cache
-def _yaml_classes():
-    """ruamel's composer and constructor, bounded: the composer counts nodes as it builds them
-    (so a file of 100,000 list items stops at the limit instead of being parsed whole), and a
-    value ruamel cannot construct (an int of 5,000 digits, a bad timestamp) names its line."""
-    from ruamel.yaml.composer import Composer
-    from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
-    from ruamel.yaml.error import YAMLError
-    from ruamel.yaml.events import AliasEvent
+class _ComposeError(Exception):
+    """A structural problem found while composing (too deep, an undefined alias, two documents)."""
 
-    class CountingComposer(Composer):
-        def compose_node(self, parent, index):
-            if not self.parser.check_event(AliasEvent):
-                self.loader.edusim_nodes += 1
-                if self.loader.edusim_nodes > MAX_NODES:
-                    raise _TooManyNodes(self.parser.peek_event().start_mark.line + 1)
-            return super().compose_node(parent, index)
+    def __init__(self, message: str, line: int, hint: str):
+        self.message, self.line, self.hint = message, line, hint
 
-    class CheckedConstructor(RoundTripConstructor):
-        def construct_object(self, node, deep=False):
-            try:
-                return super().construct_object(node, deep=deep)
-            except YAMLError:
-                raise
-            except (ValueError, TypeError, OverflowError, ArithmeticError) as e:
-                text = str(e)
-                if "digits" in text and "integer" in text:
-                    text = "a number of thousands of digits is not a plausible value"
-                else:
-                    text = f"cannot read this value: {text[:200]}"
-                if not isinstance(getattr(node, "value", None), str):  # only a scalar becomes a marker
-                    raise ConstructorError(None, None, text, node.start_mark) from None
-                return _Unreadable(text, node.start_mark.line + 1)
 
-    return CountingComposer, CheckedConstructor
+class _Map:
+    """A composed YAML mapping: (key, value, line of the key) in file order; a key or value is a
+    constructed scalar, a ``_Map`` or a ``_Seq`` (the same object again where an alias repeats it)."""
+
+    __slots__ = ("pairs", "key", "key_line")
+
+    def __init__(self):
+        self.pairs: list[tuple[Any, Any, int]] = []
+        self.key: Any = _NO_KEY
+        self.key_line = 0
+
+    def add(self, value, line: int) -> None:
+        if self.key is _NO_KEY:
+            self.key, self.key_line = value, line
+        else:
+            self.pairs.append((self.key, value, self.key_line))
+            self.key = _NO_KEY
+
+
+class _Seq:
+    """A composed YAML sequence: (item, line of the item) in file order."""
+
+    __slots__ = ("items",)
+
+    def __init__(self):
+        self.items: list[tuple[Any, int]] = []
+
+    def add(self, value, line: int) -> None:
+        self.items.append((value, line))
+
+
+_NO_KEY = object()
+_MERGE = type("_Merge", (), {"__repr__": lambda self: "<<"})()  # the merge key `<<`
+
+# YAML 1.2 scalars, resolved as ruamel.yaml resolves them (it is the YAML scenarios were written for)
+_T = "tag:yaml.org,2002:"
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_FLOAT = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+_INT = re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$")
+_NULL = ("", "~", "null", "Null", "NULL")
+_TIMESTAMP = re.compile(
+    r"""^(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})-(?P<day>[0-9]{1,2})
+    (?:(?:[Tt]|[ \t]+)(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})
+    (?:\.(?P<fraction>[0-9]*))?
+    (?:[ \t]*(?P<tz>Z|(?P<tz_sign>[-+])(?P<tz_hour>[0-9]{1,2})(?::(?P<tz_minute>[0-9]{2}))?))?)?$""",
+    re.X,
+)
+_TIMESTAMP_SHAPE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$|^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)")
+
+
+def _resolve(value: str) -> str:
+    """The tag of a plain (unquoted, untagged) scalar, by the YAML 1.2 rules ruamel.yaml applies."""
+    if value in _NULL:
+        return _T + "null"
+    c = value[0]
+    if c in "tTfF" and _BOOL.match(value):
+        return _T + "bool"
+    if c in "-+0123456789." and _FLOAT.match(value):
+        return _T + "float"
+    if c in "-+0123456789" and _INT.match(value):
+        return _T + "int"
+    if value == "<<":
+        return _T + "merge"
+    if c in "0123456789" and _TIMESTAMP_SHAPE.match(value):
+        return _T + "timestamp"
+    return _T + "str"
+
+
+def _yaml_int(text: str) -> int:
+    v = text.replace("_", "")
+    sign = -1 if v[:1] == "-" else 1
+    if v[:1] in ("-", "+"):
+        v = v[1:]
+    for prefix, base in (("0b", 2), ("0x", 16), ("0o", 8)):
+        if v.startswith(prefix):
+            return sign * int(v[2:], base)
+    return sign * int(v)  # YAML 1.2: a leading zero is not octal
+
+
+def _yaml_float(text: str) -> float:
+    v = text.replace("_", "").lower()
+    sign = -1 if v[:1] == "-" else 1
+    if v[:1] in ("-", "+"):
+        v = v[1:]
+    if v == ".inf":
+        return sign * math.inf
+    if v == ".nan":
+        return math.nan
+    return sign * float(v)
+
+
+def _yaml_bool(text: str) -> bool:
+    v = text.lower()
+    if v in ("true", "yes", "on"):
+        return True
+    if v in ("false", "no", "off"):
+        return False
+    raise ValueError(f"{text!r} is not true or false")
+
+
+def _yaml_timestamp(text: str):
+    import datetime as dt
+
+    m = _TIMESTAMP.match(text)
+    if m is None:
+        raise ValueError(f"{text!r} is not a date")
+    g = m.groupdict()
+    day = dt.date(int(g["year"]), int(g["month"]), int(g["day"]))
+    if not g["hour"]:
+        return day
+    micro = int((g["fraction"] or "0")[:6].ljust(6, "0"))
+    tz = None
+    if g["tz"]:
+        delta = dt.timedelta(hours=int(g["tz_hour"] or 0), minutes=int(g["tz_minute"] or 0))
+        tz = dt.timezone(-delta if g["tz_sign"] == "-" else delta)
+    return dt.datetime(
+        day.year, day.month, day.day, int(g["hour"]), int(g["minute"]), int(g["second"]), micro, tz
+    )
+
+
+_CONSTRUCT = {
+    _T + "str": str,
+    _T + "null": lambda text: None,
+    _T + "bool": _yaml_bool,
+    _T + "int": _yaml_int,
+    _T + "float": _yaml_float,
+    _T + "timestamp": _yaml_timestamp,
+    _T + "merge": lambda text: _MERGE,
+}
+
+
+def _tag_text(tag: str) -> str:
+    """A tag as it is written: ``!!int`` for YAML's own, else as given."""
+    return "!!" + tag[len(_T) :] if tag.startswith(_T) else tag
+
+
+def _scalar(event, line: int):
+    """A scalar event → its value (or an ``_Unreadable`` naming the line)."""
+    tag, text = event.tag, event.value
+    if tag is None and event.implicit[0]:  # plain and untagged: resolved by its form
+        tag = _resolve(text)
+    elif tag is None or tag == "!":  # quoted, or the non-specific tag: text
+        return text
+    make = _CONSTRUCT.get(tag)
+    if make is None:
+        return _Unreadable(f"cannot read this value: the tag {_tag_text(tag)} is not supported here", line)
+    try:
+        return make(text)
+    except (ValueError, TypeError, OverflowError, ArithmeticError) as e:
+        message = str(e)
+        if "digits" in message and "integer" in message:
+            message = "a number of thousands of digits is not a plausible value"
+        else:
+            message = f"cannot read this value: {message[:200]}"
+        return _Unreadable(message, line)
+
+
+def _compose(text: str):
+    """YAML text → ``_Map`` / ``_Seq`` / scalars, from the events of PyYAML's parser (libyaml, in C,
+    where installed): line numbers for every key and item, YAML 1.2 scalars as ruamel.yaml reads
+    them, and the limits applied while reading, before any of it is expanded: at most MAX_NODES
+    values (aliases not counted here: ``_plain`` counts them as it expands them), at most
+    MAX_DEPTH levels. Raises ``yaml.YAMLError`` for a syntax error."""
+    import yaml
+    from yaml.events import (
+        AliasEvent,
+        CollectionEndEvent,
+        DocumentStartEvent,
+        MappingStartEvent,
+        ScalarEvent,
+        SequenceStartEvent,
+    )
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    root: Any = None
+    stack: list = []  # the open mappings and sequences, innermost last
+    anchors: dict[str, Any] = {}
+    nodes = documents = 0
+    for event in yaml.parse(text, Loader=loader):
+        kind = type(event)
+        if kind is ScalarEvent or kind is MappingStartEvent or kind is SequenceStartEvent:
+            line = event.start_mark.line + 1
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise _TooManyNodes(line)
+            if len(stack) >= MAX_DEPTH:
+                raise _ComposeError(
+                    f"the file is nested more than {MAX_DEPTH} levels deep",
+                    line,
+                    "a scenario is a few levels deep; look for unclosed [ or { "
+                    "or indentation that keeps growing",
+                )
+            if kind is ScalarEvent:
+                node = _scalar(event, line)
+            else:
+                if event.tag not in (None, "!", _T + ("map" if kind is MappingStartEvent else "seq")):
+                    raise _ComposeError(
+                        f"the tag {_tag_text(event.tag)} is not supported in a scenario",
+                        line,
+                        "remove the tag: a scenario holds numbers, text, lists and mappings",
+                    )
+                node = _Map() if kind is MappingStartEvent else _Seq()
+            if event.anchor is not None:
+                anchors[event.anchor] = node
+            if stack:
+                stack[-1].add(node, line)
+            else:
+                root = node
+            if kind is not ScalarEvent:
+                stack.append(node)
+        elif issubclass(kind, CollectionEndEvent):
+            stack.pop()
+        elif kind is AliasEvent:
+            line = event.start_mark.line + 1
+            if event.anchor not in anchors:
+                raise _ComposeError(
+                    f"found undefined alias {event.anchor!r}",
+                    line,
+                    "an alias (*name) repeats what an anchor (&name) written above it holds",
+                )
+            node = anchors[event.anchor]
+            if stack:
+                stack[-1].add(node, line)
+            else:
+                root = node
+        elif kind is DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise _ComposeError(
+                    "the file holds more than one YAML document (a line `---` starts another)",
+                    event.start_mark.line + 1,
+                    "a scenario is one document: remove the `---` line and what follows, or merge them",
+                )
+            anchors = {}
+    return root
 
 
 _PARSED: dict[tuple, Any] = {}
@@ -177,14 +392,7 @@ def _read_yaml(path: Path):
 
 
 def _parse_yaml(path: Path):
-    from ruamel.yaml import YAML
-    from ruamel.yaml.constructor import ConstructorError
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
-    try:
-        from ruamel.yaml.composer import MaxDepthExceededError
-    except ImportError:  # older ruamel: no max_depth; RecursionError is caught below
-        MaxDepthExceededError = ()
+    import yaml
 
     try:
         size = path.stat().st_size
@@ -210,53 +418,23 @@ def _parse_yaml(path: Path):
             hint="save the file as UTF-8",
         ) from None
 
-    composer, constructor = _yaml_classes()
-    yaml = YAML(typ="rt")
-    yaml.Composer, yaml.Constructor = composer, constructor
-    yaml.max_depth = MAX_DEPTH
-    yaml.edusim_nodes = 0
     try:
-        data = yaml.load(text)
+        data = _compose(text)
     except _TooManyNodes as e:
         raise ScenarioError(
             f"the file holds more than {MAX_NODES:,} values", file=path, line=e.line, hint=DATA_HINT
         ) from None
-    except MaxDepthExceededError as e:
+    except _ComposeError as e:
+        raise ScenarioError(e.message, file=path, line=e.line, hint=e.hint) from None
+    except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        raise ScenarioError(
-            f"the file is nested more than {MAX_DEPTH} levels deep",
-            file=path,
-            line=mark.line + 1 if mark is not None else None,
-            hint="a scenario is a few levels deep; look for unclosed [ or { "
-            "or indentation that keeps growing",
-        ) from None
-    except RecursionError:
-        raise ScenarioError(
-            "the file is nested too deeply to read",
-            file=path,
-            hint="a scenario is a few levels deep; look for unclosed [ or {",
-        ) from None
-    except ConstructorError as e:
-        mark = e.problem_mark or e.context_mark
-        raise ScenarioError(
-            str(e.problem or e.context),
-            file=path,
-            line=mark.line + 1 if mark is not None else None,
-            hint="check the value on this line",
-        ) from None
-    except MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark is not None else None
-        duplicate = "duplicate key" in str(e.problem or "")
         raise ScenarioError(
             f"YAML syntax error: {e.problem or e.context}",
             file=path,
-            line=line,
-            hint="a key may appear once in a mapping: keep one of them"
-            if duplicate
-            else "check indentation, colons and quotes on this line and the one above",
+            line=mark.line + 1 if mark is not None else None,
+            hint="check indentation, colons and quotes on this line and the one above",
         ) from None
-    except YAMLError as e:
+    except yaml.YAMLError as e:
         raise ScenarioError(f"YAML error: {str(e)[:300]}", file=path) from None
     if data is None:
         raise ScenarioError(
@@ -265,7 +443,7 @@ def _parse_yaml(path: Path):
             line=1,
             hint="a scenario needs at least `name:` and `extends: baseline`",
         )
-    if not isinstance(data, dict):
+    if not isinstance(data, _Map):
         raise ScenarioError("a scenario must be a mapping of keys to values", file=path, line=1)
     return data
 
@@ -287,29 +465,38 @@ def _key_text(k) -> str:
     """A key that is not a name, roughly as it was written (for the dotted key of a message)."""
     if k is None:
         return "~"
-    if isinstance(k, bool) or type(k).__name__ == "ScalarBoolean":
+    if isinstance(k, bool):
         return "true" if k else "false"
     if isinstance(k, float):
         return show_number(k)
-    if isinstance(k, Mapping):
+    if isinstance(k, _Map):
         return "{...}"
-    if isinstance(k, (tuple, list, Sequence)) and not isinstance(k, str):
-        text = "[" + ", ".join(str(x) for x in list(k)[:5]) + (", ..." if len(k) > 5 else "") + "]"
+    if isinstance(k, _Seq):
+        items = [v for v, _ in k.items]
+        text = "[" + ", ".join(_item_text(x) for x in items[:5]) + (", ..." if len(items) > 5 else "") + "]"
         return text if len(text) <= 40 else text[:37] + "...]"
     return type(k).__name__
+
+
+def _item_text(x) -> str:
+    if isinstance(x, _Map):
+        return "{...}"
+    if isinstance(x, _Seq):
+        return "[...]"
+    return str(x)
 
 
 def _describe_key(k) -> str:
     """A key that is not a name, in plain words."""
     if k is None:
         return "an empty key (~ or null)"
-    if isinstance(k, bool) or type(k).__name__ == "ScalarBoolean":
+    if isinstance(k, bool):
         return f"{'true' if k else 'false'} (a yes/no value)"
     if isinstance(k, (int, float)):
         return f"a number {show_number(k) if isinstance(k, float) else k}"
-    if isinstance(k, Mapping):
+    if isinstance(k, (_Map, Mapping)):
         return "a mapping"
-    if isinstance(k, (tuple, list, Sequence)) and not isinstance(k, str):
+    if isinstance(k, (_Seq, tuple, list)):
         return "a list"
     return f"a {type(k).__name__} value"
 
@@ -324,19 +511,17 @@ def _plain(
     depth: int = 0,
     alias: tuple | None = None,
 ):
-    """ruamel nodes → plain Python, recording (file, line) for every key path.
+    """Composed nodes → plain Python, recording (file, line) for every key path.
 
     Counts every value against ``budget`` (aliases are expanded here, so an alias bomb is
-    refused at the limit), limits nesting, refuses keys that are not names or integers, and
-    numbers that are not finite or of plausible size. ``line`` is the line of the key or
-    item that holds ``node``; ``alias`` is (line, key path) of the outermost alias being expanded,
-    which is where an error inside the expansion is reported.
+    refused at the limit), limits nesting, refuses keys that are not names or integers, a key
+    written twice, and numbers that are not finite or of plausible size. ``line`` is the line of
+    the key or item that holds ``node``; ``alias`` is (line, key path) of the outermost alias being
+    expanded, which is where an error inside the expansion is reported.
     """
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
     if budget is None:
         budget = _Budget()
-    if isinstance(node, (CommentedMap, CommentedSeq)):
+    if isinstance(node, (_Map, _Seq)):
         if id(node) in budget.seen:
             budget.aliased = True
             alias = alias or (line, prefix)
@@ -364,21 +549,30 @@ def _plain(
             hint="an alias (*name) inside the mapping or list it names repeats it without end",
         )
 
-    if isinstance(node, CommentedMap):
+    if isinstance(node, _Map):
         out = {}
-        for k, v in node.items():
-            try:
-                kline = node.lc.key(k)[0] + 1
-            except (KeyError, TypeError, AttributeError):
-                kline = line
+        merged = []  # mappings named by `<<:` keys: their keys count where the file has none
+        for k, v, kline in node.pairs:
+            if k is _MERGE:
+                sources = [x for x, _ in v.items] if isinstance(v, _Seq) else [v]
+                if not all(isinstance(x, _Map) for x in sources):
+                    raise ScenarioError(
+                        "a merge key (<<) takes a mapping, or a list of mappings, to merge in",
+                        file=path,
+                        line=kline,
+                        key=_dotted(prefix + ("<<",)),
+                        hint="write `<<: *name` where `&name` anchors a mapping",
+                    )
+                merged.append((v, kline))
+                continue
             if isinstance(k, _Unreadable):
                 raise ScenarioError(
                     k.message, file=path, line=k.line, key=_dotted(prefix), hint="check the key on this line"
                 )
             if isinstance(k, str):
-                key = str(k)
-            elif isinstance(k, int) and not isinstance(k, bool) and type(k).__name__ != "ScalarBoolean":
-                key = int(k)  # years of a series, ages of enrolment_rate and attrition
+                key = k
+            elif isinstance(k, int) and not isinstance(k, bool):
+                key = k  # years of a series, ages of enrolment_rate and attrition
             else:
                 raise ScenarioError(
                     f"a key must be a name; got {_describe_key(k)}",
@@ -390,24 +584,27 @@ def _plain(
                 )
             if key in out:
                 raise ScenarioError(
-                    f"the key {key!r} is written twice in this mapping",
+                    f"duplicate key {key!r}: it is written twice in this mapping",
                     file=path,
                     line=kline,
                     key=_dotted(prefix + (key,)),
-                    hint="keep one of them",
+                    hint="a key may appear once in a mapping: keep one of them",
                 )
             origins[prefix + (key,)] = (path, kline)
             out[key] = _plain(v, path, prefix + (key,), origins, budget, kline, depth + 1, alias)
+        for v, kline in merged:
+            # expanded like an alias: counted again, and errors inside it reported at the `<<` line
+            expanded = _plain(v, path, prefix, {}, budget, kline, depth, alias or (kline, prefix))
+            items = expanded if isinstance(expanded, list) else [expanded]
+            for m in items:
+                for key, value in m.items():
+                    if key not in out:
+                        origins[prefix + (key,)] = (path, kline)
+                        out[key] = value
         return out
-    if isinstance(node, CommentedSeq):
+    if isinstance(node, _Seq):
         out = []
-        for i, v in enumerate(node):
-            try:
-                iline = node.lc.item(i)[0] + 1
-            except (KeyError, TypeError, AttributeError):
-                iline = line
-            if id(v) in budget.seen:  # an alias: ruamel gives its anchor's line, not the alias's
-                iline = line
+        for i, (v, iline) in enumerate(node.items):
             origins[prefix + (i,)] = (path, iline)
             out.append(_plain(v, path, prefix + (i,), origins, budget, iline, depth + 1, alias))
         return out
@@ -415,10 +612,10 @@ def _plain(
         raise ScenarioError(
             node.message, file=path, line=node.line, key=_dotted(prefix), hint="check the value on this line"
         )
-    if isinstance(node, bool) or type(node).__name__ == "ScalarBoolean":
-        return bool(node)
+    if isinstance(node, bool):
+        return node
     if isinstance(node, (int, float)):
-        number = float(node) if isinstance(node, float) else int(node)
+        number = node
         if isinstance(number, int) and prefix[-1:] == ("seed",):
             return number  # any non-negative integer is a seed
         try:
@@ -434,8 +631,6 @@ def _plain(
         except SeriesError as e:
             raise ScenarioError(str(e), file=path, line=line, key=_dotted(prefix), hint=e.hint) from None
         return number
-    if isinstance(node, str):
-        return str(node)
     return node
 
 

@@ -486,9 +486,10 @@ def check_stock(table: Any, totals: StockTotals | dict | None = None, *, toleran
         )
     if totals is not None:
         tot = totals.model_dump() if hasattr(totals, "model_dump") else dict(totals)
-        sums = table.groupby("level")["teachers"].sum()
+        levels = table["level"].to_numpy().tolist()
         for level in LEVELS:
-            got, want = float(sums.get(level, 0.0)), float(tot[level])
+            got = float(n[np.array([v == level for v in levels], dtype=bool)].sum()) if len(n) else 0.0
+            want = float(tot[level])
             if abs(got - want) > tolerance:
                 raise StockError(
                     1,
@@ -498,7 +499,15 @@ def check_stock(table: Any, totals: StockTotals | dict | None = None, *, toleran
 
 
 def pd_numeric(col) -> np.ndarray:
-    """A column as float64, with anything that is not a number as NaN."""
-    import pandas as pd
-
-    return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+    """A column (a pandas Series or a ``sim.run.tables.Column``) as float64, with anything that is
+    not a number as NaN (what ``pandas.to_numeric(errors="coerce")`` gives, without pandas)."""
+    values = np.asarray(col.to_numpy())
+    if values.dtype.kind in "iufb":
+        return values.astype(float)
+    out = np.empty(len(values))
+    for i, v in enumerate(values.tolist()):
+        try:
+            out[i] = float(v) if isinstance(v, (str, int, float)) and not isinstance(v, bool) else np.nan
+        except ValueError:
+            out[i] = np.nan
+    return out

@@ -13,7 +13,6 @@ from ...core.levels import LABEL
 from ...schema.teachers import AREAS, Teachers
 from .aggregate import aggregate_supply
 from .demand import SUBJECTS, elasticity_demand, teacher_demand
-from .des import des_supply
 from .supply import LEVELS, RURAL, TEGANG_LEVELS, stock_arrays, supply_inputs
 
 AREA_LABEL = {"urban": "Urban", "rural": "Rural"}
@@ -99,7 +98,12 @@ def teacher_stage(cfg: Teachers, ctx: StageContext) -> dict[str, np.ndarray]:
     engine = ctx.options.get("engine", "aggregate")
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: use 'aggregate' or 'des'")
-    sup = des_supply(inp, ctx) if engine == "des" else aggregate_supply(inp)
+    if engine == "des":
+        from .des import des_supply  # simpy: imported only by the engine that uses it
+
+        sup = des_supply(inp, ctx)
+    else:
+        sup = aggregate_supply(inp)
     res = supply_results(demand, subjects, enrol, sup, ctx, inp.move_cost)
     ctx.put(
         TeacherSupply(
