@@ -23,29 +23,35 @@ import sys
 import tempfile
 from pathlib import Path
 
-from timing import Timing, command, machine, measure, repeats
+from timing import command, machine, measure, repeats
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ["baseline", "tegang-300", "no-tegang"]
 # the CLI in a child process that prints its own peak memory (MB) as its last line on stderr
 PEAK = (
-    "import resource, sys\n"
+    "import sys\n"
     "sys.argv = ['edusim', *sys.argv[1:]]\n"
     "import cli\n"
     "try:\n    cli.app()\nexcept SystemExit as e:\n    code = e.code\n"
-    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, file=sys.stderr)\n"
+    # VmHWM: this process image's own peak (ru_maxrss keeps the parent's across fork and exec)
+    "hwm = [x for x in open('/proc/self/status') if x.startswith('VmHWM')][0].split()[1]\n"
+    "print(int(hwm) / 1024, file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
 
 
 def with_draws(out: Path, draws: int, rep: int) -> None:
     """The report of three scenarios with ``draws`` draws each: time, peak memory, page size."""
-    t, peaks = Timing("draws"), []
+    peaks: list[float] = []
     argv = [sys.executable, "-c", PEAK, "report", *SCENARIOS, "--draws", str(draws), "--out", str(out)]
-    for _ in range(rep):
-        one = measure(command(argv, cwd=ROOT, text=True), 1)
-        t.add(one.wall[0], one.cpu[0], one.child[0])
-        peaks.append(float(one.result.stderr.strip().splitlines()[-1]))
+    run = command(argv, cwd=ROOT, text=True)
+
+    def once():
+        r = run()
+        peaks.append(float(r.stderr.strip().splitlines()[-1]))
+        return r
+
+    t = measure(once, rep)
     print(f"edusim report, three scenarios × {draws:,} draws, end to end: {t.line('s')}")
     print(
         f"  peak memory of the child: max {max(peaks):.0f} MB, median {statistics.median(peaks):.0f} MB; "

@@ -141,9 +141,16 @@ def open_executor(workers: int | None = None, scheduler: str | None = None) -> I
         cluster = None
         try:
             if scheduler == "local":
-                cluster = LocalCluster(
-                    n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=None
-                )
+                import dask
+
+                # Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, so glibc hands
+                # freed memory back to the system at once; the model allocates and frees many
+                # arrays of a few hundred kB each step and ran 2× slower per chunk (measured:
+                # 1.4-1.8 s against 0.7 s for 25 discrete-event draws). The default is restored.
+                with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+                    cluster = LocalCluster(
+                        n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=None
+                    )
                 client = Client(cluster)
             else:
                 _probe(scheduler)

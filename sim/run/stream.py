@@ -12,7 +12,9 @@ happens to have a folder of the same name does not write into the wrong place.
 The summary (5/25/50/75/95 % quantiles and mean per variable and year, exact) is read back from
 the parts a group of variables at a time, sized so that a group of every draw stays within
 ``SUMMARY_BYTES``: memory is bounded by that and the chunks in flight, whatever the draws. Where
-the workers see the folder, the groups are summarised on the workers too.
+the workers see the folder, the groups are summarised on the workers too. (Each group reads every
+part: the reads grow as draws², at ~0.45 ms each once the parts' footers are parsed — 100,000
+draws: 51 groups × 200 parts, ~5 s.)
 
 >>> import tempfile
 >>> from sim.run.simulate import prepare
@@ -36,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import UserError
-from .executors import Failure, chunks, map_chunks, share
+from .executors import Failure, chunks, map_chunks, share, worker_count
 from .simulate import Prepared, chunk_size_for, simulate
 
 PARTS = "results.parquet"  # a folder of Parquet parts, one per chunk
@@ -171,14 +173,26 @@ def stream_draws(
     return got
 
 
-def read_columns(folder: Path, variables: list[str], years: np.ndarray) -> dict[str, np.ndarray]:
-    """Every draw of ``variables`` from the parts: {variable: (draws, years)}, draws in order."""
+def read_columns(
+    folder: Path, variables: list[str], years: np.ndarray, metadata: list | None = None
+) -> dict[str, np.ndarray]:
+    """Every draw of ``variables`` from the parts: {variable: (draws, years)}, draws in order.
+    ``metadata``: the parts' Parquet footers, read once by a caller that reads many groups
+    (parsing a footer costs more than reading a few columns of a part)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    T = len(years)
-    table = pa.concat_tables([pq.read_table(p, columns=list(variables)) for p in part_files(folder)])
+    files = part_files(folder)
+    tables = []
+    for f, md in zip(files, metadata or [None] * len(files), strict=True):
+        pf = pq.ParquetFile(f, metadata=md)
+        try:
+            tables.append(pf.read(columns=list(variables)))
+        finally:
+            pf.close()
+    table = pa.concat_tables(tables)
     # each part holds its draws one after another, each with its T years in order
+    T = len(years)
     return {v: table.column(v).to_numpy().reshape(-1, T) for v in variables}
 
 
@@ -191,11 +205,18 @@ def variables_of(folder: Path) -> list[str]:
     return [n for n in pq.read_schema(files[0]).names if n not in ("draw", "year")]
 
 
-def _summarise_job(folder: str, variables: list[str], years: np.ndarray, idx: np.ndarray) -> dict:
-    names = [variables[i] for i in idx]
+def _summarise_job(
+    folder: str, variables: list[str], years: np.ndarray, per_group: int, idx: np.ndarray
+) -> dict:
+    """Quantiles, mean and largest |value| of ``variables[idx]``, read ``per_group`` at a time."""
+    import pyarrow.parquet as pq
+
+    footers = [pq.read_metadata(f) for f in part_files(Path(folder))]
     out = {}
-    for v, x in read_columns(Path(folder), names, years).items():
-        out[v] = (np.quantile(x, QUANTILES, axis=0), x.mean(axis=0), float(np.abs(x).max()))
+    for group in chunks(len(idx), per_group):
+        names = [variables[i] for i in idx[group]]
+        for v, x in read_columns(Path(folder), names, years, footers).items():
+            out[v] = (np.quantile(x, QUANTILES, axis=0), x.mean(axis=0), float(np.abs(x).max()))
     return out
 
 
@@ -210,9 +231,13 @@ def summarise(folder: Path, years: np.ndarray, executor=None, on_workers: bool =
     variables = variables_of(folder)
     rows = sum(pq_rows(p) for p in part_files(folder))
     per_group = max(1, SUMMARY_BYTES // max(1, rows * 8))
-    groups = chunks(len(variables), per_group)
     ex = executor if on_workers else None
-    parts, failed = map_chunks(_summarise_job, groups, ex, args=(str(folder), variables, years))
+    # two jobs a worker (each parses the parts' footers once, then reads its groups)
+    jobs = 2 * worker_count(ex) if ex is not None else 1
+    size = max(per_group, -(-len(variables) // jobs))
+    parts, failed = map_chunks(
+        _summarise_job, chunks(len(variables), size), ex, args=(str(folder), variables, years, per_group)
+    )
     if failed:
         raise failed[0].error
     stats = {k: v for p in parts for k, v in p.items()}
