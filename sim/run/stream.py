@@ -216,7 +216,7 @@ def _summarise_job(
     for group in chunks(len(idx), per_group):
         names = [variables[i] for i in idx[group]]
         for v, x in read_columns(Path(folder), names, years, footers).items():
-            out[v] = (np.quantile(x, QUANTILES, axis=0), x.mean(axis=0), float(np.abs(x).max()))
+            out[v] = _stats(x)
     return out
 
 
@@ -226,8 +226,6 @@ def summarise(folder: Path, years: np.ndarray, executor=None, on_workers: bool =
     With ``on_workers`` (the workers see the folder), groups of variables are summarised
     through ``executor``; the table is the same either way.
     """
-    import pandas as pd
-
     variables = variables_of(folder)
     rows = sum(pq_rows(p) for p in part_files(folder))
     per_group = max(1, SUMMARY_BYTES // max(1, rows * 8))
@@ -241,15 +239,7 @@ def summarise(folder: Path, years: np.ndarray, executor=None, on_workers: bool =
     if failed:
         raise failed[0].error
     stats = {k: v for p in parts for k, v in p.items()}
-    T = len(years)
-    frame = pd.DataFrame(
-        {
-            "variable": np.repeat(variables, T),
-            "year": np.tile(years, len(variables)),
-            **{c: np.concatenate([stats[v][0][i] for v in variables]) for i, c in enumerate(Q_COLUMNS)},
-            "mean": np.concatenate([stats[v][1] for v in variables]),
-        }
-    )
+    frame = _table(variables, years, stats)
     frame.attrs["largest"] = {v: stats[v][2] for v in variables}
     return frame
 
@@ -263,11 +253,20 @@ def pq_rows(path: Path) -> int:
 def summary_of(results: dict[str, np.ndarray], years: np.ndarray):
     """The summary table of draws held in memory ({variable: (draws, years)}), as ``summarise``
     gives it for a streamed run; with one draw every quantile is that draw's value."""
+    variables = sorted(results)
+    stats = {v: _stats(results[v]) for v in variables}
+    return _table(variables, years, stats)
+
+
+def _stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Quantiles (5, T), mean (T,) and largest |value| of one variable's (draws, T) array."""
+    return np.quantile(x, QUANTILES, axis=0), x.mean(axis=0), float(np.abs(x).max())
+
+
+def _table(variables: list[str], years: np.ndarray, stats: dict):
     import pandas as pd
 
-    variables = sorted(results)
     T = len(years)
-    stats = {v: (np.quantile(results[v], QUANTILES, axis=0), results[v].mean(axis=0)) for v in variables}
     return pd.DataFrame(
         {
             "variable": np.repeat(variables, T),
