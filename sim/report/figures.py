@@ -605,3 +605,137 @@ def waterfall(
     )
     fig.update_yaxes(title_text=unit, tickformat=",")
     return fig
+
+
+def division_map(
+    values: dict[str, float], geojson: dict, variable: str, lang: str, title: str, diverging: bool = False
+) -> go.Figure:
+    """A choropleth of one value per division, drawn as filled polygons on plain axes.
+
+    ``values``: {division name as in the GeoJSON's ``name`` property: value}; a division without
+    a value is drawn grey. ``geojson``: a FeatureCollection of (Multi)Polygons (data/districts.geojson).
+    No map tiles and no topojson are fetched, so the page stays offline. ``diverging`` centres the
+    colours on zero (a teacher gap: red short, blue surplus).
+
+    >>> gj = {"features": [{"properties": {"name": "甲", "en": "A", "cp": [0.5, 0.5]},
+    ...        "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}}]}
+    >>> fig = division_map({"甲": 3.0}, gj, "Enrolment|Primary", "en", "pupils")
+    >>> fig.data[0].name, fig.data[1].hovertext[0], fig.data[0].fillcolor == fig.data[1].marker.color[0]
+    ('A', 'A: 3 persons', True)
+    """
+    from plotly.colors import sample_colorscale
+
+    feats = geojson["features"]
+    names = [f["properties"]["name"] for f in feats]
+    shown = [values.get(n) for n in names]
+    have = [v for v in shown if v is not None and np.isfinite(v)]
+    lo, hi = (min(have), max(have)) if have else (0.0, 1.0)
+    if diverging:
+        lo, hi = -max(abs(lo), abs(hi), 1e-12), max(abs(lo), abs(hi), 1e-12)
+    # sequential colours start above white, so the lowest value is not mistaken for "no value"
+    stops = np.linspace(0.0 if diverging else 0.12, 1.0, 11)
+    colours = sample_colorscale("RdBu" if diverging else "Blues", list(stops))
+    scale = [[i / 10, c] for i, c in enumerate(colours)]
+    span = hi - lo if hi > lo else 1.0
+    u = unit(variable)
+    fig = go.Figure()
+    colors, labels = [], []
+    for f, name, v in zip(feats, names, shown, strict=True):
+        ok = v is not None and np.isfinite(v)
+        color = sample_colorscale(scale, [(v - lo) / span])[0] if ok else "#d9d9d9"
+        colors.append(color)
+        geom = f["geometry"]
+        polygons = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        xs, ys = [], []
+        for poly in polygons:
+            ring = poly[0]  # the outer ring; the divisions have no holes
+            xs += [p[0] for p in ring] + [None]
+            ys += [p[1] for p in ring] + [None]
+        label = name if lang == "zh" else f["properties"].get("en", name)
+        labels.append(label)
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                fill="toself",
+                fillcolor=color,
+                line=dict(color="white", width=1),
+                name=label,
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    # one marker per division at the centroid of its largest part: the name and the hover text
+    cx, cy = zip(*(_centroid(f["geometry"]) for f in feats), strict=True)
+    text = [
+        f"{lab}: {fmt(v, u) if v is not None else '—'} {unit_label(variable, lang)}"
+        for lab, v in zip(labels, shown, strict=True)
+    ]
+    fig.add_trace(
+        go.Scatter(
+            x=cx,
+            y=cy,
+            mode="markers+text",
+            text=labels,
+            textposition="top center",
+            hovertext=text,
+            hoverinfo="text",
+            name="",
+            showlegend=False,
+            marker=dict(
+                size=7,
+                color=colors,
+                line=dict(color="black", width=0.5),
+            ),
+        )
+    )
+    # the colour bar: an invisible trace on the same scale
+    fig.add_trace(
+        go.Scatter(
+            x=[cx[0]],
+            y=[cy[0]],
+            mode="markers",
+            hoverinfo="skip",
+            showlegend=False,
+            marker=dict(
+                size=0.1,
+                color=[lo],
+                cmin=lo,
+                cmax=hi,
+                colorscale=scale,
+                showscale=True,
+                colorbar=dict(title=unit_label(variable, lang)),
+            ),
+        )
+    )
+    lat = float(np.mean(cy))
+    fig.update_layout(
+        title=title,
+        height=600,
+        template="plotly_white",
+        margin=dict(l=20, r=20, t=60, b=20),
+        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+    )
+    # degrees of longitude are shorter than degrees of latitude by cos(latitude)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1 / np.cos(np.radians(lat)))
+    return fig
+
+
+def _centroid(geometry: dict) -> tuple[float, float]:
+    """The area centroid of the largest outer ring (a label inside the shape, unlike a city seat)."""
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    best = (0.0, 0.0, 0.0)
+    for poly in polygons:
+        ring = np.asarray(poly[0], dtype=float)
+        x, y = ring[:, 0], ring[:, 1]
+        cross = x[:-1] * y[1:] - x[1:] * y[:-1]
+        area = cross.sum() / 2
+        if area and abs(area) > abs(best[0]):
+            best = (
+                area,
+                ((x[:-1] + x[1:]) * cross).sum() / (6 * area),
+                ((y[:-1] + y[1:]) * cross).sum() / (6 * area),
+            )
+    return (best[1], best[2]) if best[0] else tuple(np.asarray(polygons[0][0], dtype=float).mean(axis=0))
