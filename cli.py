@@ -50,6 +50,10 @@ def main(debug: bool = typer.Option(False, "--debug", help="Show the traceback o
 
 
 def _terminate(signum, frame):
+    # remembered as well as raised: an interrupt that lands inside a compiled extension's import
+    # can come back as another error (pybind11 turns it into an ImportError), and the run must
+    # still end as interrupted, not as a failed chunk
+    _state["terminated"] = True
     raise KeyboardInterrupt
 
 
@@ -61,7 +65,14 @@ def command(fn):
         from sim.core.errors import UserError
 
         try:
-            return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            except typer.Exit:
+                raise
+            except Exception:
+                if _state.get("terminated"):
+                    raise KeyboardInterrupt from None
+                raise
         except typer.Exit:
             raise
         except UserError as e:

@@ -191,6 +191,22 @@ def test_uncertainty_on_a_value_the_model_reads_once_is_found_by_validate(here):
     assert "cannot vary" in r.output
 
 
+def test_a_sigterm_that_surfaces_as_another_error_still_ends_as_interrupted(here, monkeypatch):
+    import cli
+    import sim.analysis.jobs as jobs
+
+    def import_interrupted(*a, **k):
+        try:
+            cli._terminate(None, None)
+        except KeyboardInterrupt:  # what a compiled extension's import does with it
+            raise ImportError("initialization failed") from None
+
+    monkeypatch.setattr(jobs, "validate_job", import_interrupted)
+    monkeypatch.setitem(cli._state, "terminated", False)
+    r = runner.invoke(app, ["validate", "baseline"])
+    assert r.exit_code == 130 and "interrupted" in r.output and "internal error" not in r.output
+
+
 def test_a_bug_is_one_line_and_debug_shows_the_traceback(here, monkeypatch):
     import sim.analysis.jobs as jobs
 

@@ -57,7 +57,7 @@ def test_sigterm_removes_the_temporary_folder(tmp_path):
     (tmp_path / "many.yaml").write_text(MANY, encoding="utf-8")
     p = edusim(["run", "many.yaml", "--out", "o"], tmp_path)
     deadline = time.time() + 60
-    while time.time() < deadline and not list((tmp_path / "o").glob(".partial-*/results.parquet")):
+    while time.time() < deadline and not list((tmp_path / "o").glob(".partial-*/results.parquet/part-*")):
         time.sleep(0.2)
     assert list((tmp_path / "o").glob(".partial-*")), "the run never started writing"
     p.send_signal(signal.SIGTERM)
