@@ -140,17 +140,14 @@ def simulate(
 
 
 def _finite(stage: str, name: str, v: np.ndarray, ctx: StageContext) -> None:
-    """Name the first draw and year of a result that is not finite."""
-    bad = ~np.isfinite(v)
-    if bad.any():
-        d, t = (int(i[0]) for i in np.nonzero(bad))
-        kind = "NaN" if np.isnan(v[d, t]) else "an infinite value"
-        raise ModelError(
-            f"stage '{stage}' produced {kind} in {name} in {int(ctx.years[t])} (draw "
-            f"{int(ctx.draw_index[d])})",
-            hint="an input leaves it undefined or out of range (e.g. no births or no one of "
-            "that age left, a huge growth rate); check the scenario's values",
-        )
+    """Name the first draw and year of a result that is not finite (called only when one is)."""
+    d, t = (int(i[0]) for i in np.nonzero(~np.isfinite(v)))
+    kind = "NaN" if np.isnan(v[d, t]) else "an infinite value"
+    raise ModelError(
+        f"stage '{stage}' produced {kind} in {name} in {int(ctx.years[t])} (draw {int(ctx.draw_index[d])})",
+        hint="an input leaves it undefined or out of range (e.g. no births or no one of "
+        "that age left, a huge growth rate); check the scenario's values",
+    )
 
 
 def _chunk_job(payload: tuple[Scenario, dict, dict], draw_index: np.ndarray) -> dict[str, np.ndarray]:

@@ -54,7 +54,6 @@ SUMMARY_BYTES = 64 * 2**20
 class Streamed:
     """What a streamed run left: its rows, each draw's sampled inputs, the chunks that failed."""
 
-    folder: Path
     rows: int
     chunk_size: int
     drawn: dict[str, np.ndarray] = field(default_factory=dict)
@@ -145,7 +144,7 @@ def stream_draws(
     size = chunk_size_for(s.draws, options, executor, chunk_size)
     parts = chunks(s.draws, size)
     payload = share(executor, (s, prep.tables, dict(options or {})))
-    got = Streamed(folder, 0, size)
+    got = Streamed(0, size)
     drawn: list[dict] = []
     done: list[np.ndarray] = []
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import UserError
+from .executors import CHUNK_LIMITS
 from .folders import new_folder, stamp, write_manifest, write_yaml
 from .simulate import Prepared, RunResult
 from .stream import SUMMARY_BYTES, part_files, read_columns, stream_draws, summarise
@@ -135,7 +136,8 @@ def memory_needed(draws: int, years: int, variables: int = 250, in_memory: bool 
     summary's quantiles: the group, a copy and the quantiles' work) plus chunks in flight."""
     if in_memory:
         return 2 * 8 * draws * years * variables
-    return 3 * max(SUMMARY_BYTES, 8 * draws * years) + 4 * 8 * 500 * years * variables
+    chunk = CHUNK_LIMITS["aggregate"][1]
+    return 3 * max(SUMMARY_BYTES, 8 * draws * years) + 4 * 8 * chunk * years * variables
 
 
 def check_memory(draws: int, years: int, in_memory: bool = True) -> None:
