@@ -5,11 +5,10 @@ only when numbers change on purpose."""
 
 import numpy as np
 import pytest
-from golden.make import HERE, cases
+from golden.make import HERE, cases, city_only, with_divisions
 from ruamel.yaml import YAML
 
 from sim.core.paths import scenario_dir
-from sim.run.simulate import simulate_scenario
 from sim.schema.load import load
 
 
@@ -21,11 +20,21 @@ def all_cases(tmp_path_factory):
 @pytest.mark.parametrize("stem", sorted(p.stem for p in HERE.glob("*.npz")))
 def test_results_bit_for_bit(stem, all_cases):
     ref, draws, options = all_cases[stem]
-    res = simulate_scenario(ref, draws=draws, options=options)
+    res = city_only(ref, draws=draws, options=options)
     saved = np.load(HERE / f"{stem}.npz")
     missing = sorted(set(saved.files) - set(res.results))
     assert not missing, f"variables gone: {missing[:5]}"
     differ = [k for k in saved.files if not np.array_equal(saved[k], res.results[k], equal_nan=True)]
+    assert not differ, f"{len(differ)} variables changed, e.g. {differ[:5]}"
+
+
+def test_divisions_bit_for_bit():
+    """The baseline by division (saved when divisions were added): the city and every division."""
+    now = with_divisions("baseline")
+    saved = np.load(HERE / "divisions" / "baseline.npz")
+    missing = sorted(set(saved.files) - set(now))
+    assert not missing, f"variables gone: {missing[:5]}"
+    differ = [k for k in saved.files if not np.array_equal(saved[k], now[k], equal_nan=True)]
     assert not differ, f"{len(differ)} variables changed, e.g. {differ[:5]}"
 
 

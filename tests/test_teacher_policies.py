@@ -296,7 +296,9 @@ def baseline_runs():
     from sim.run.simulate import prepare, simulate
 
     p = prepare("baseline")
-    s = p.scenario
+    # the placement rules by cell, on the city as one: each division follows the same rules on its
+    # own cells (tests/test_regions.py)
+    s = p.scenario.model_copy(update={"regions": None})
     quota = s.model_copy(
         update={
             "teachers": s.teachers.model_copy(

@@ -97,6 +97,25 @@ class StageContext:
     # (spending per student of a level with no students), flows before the base year; any other
     # non-finite result is an error
     undefined: set = field(default_factory=set)
+    # the county-level divisions (sim/stages/regions.py: Divisions) when the scenario has them: then
+    # axis 0 of every array is draws × divisions (row = d·R + r) and ``draws`` counts rows
+    regions: Any = None
+    regional: dict[str, np.ndarray] = field(default_factory=dict)  # variable → (D, R, T), after the run
+
+    @property
+    def R(self) -> int:
+        """Divisions per draw (1 without ``regions:``)."""
+        return 1 if self.regions is None else self.regions.R
+
+    def share(self, weights: np.ndarray) -> np.ndarray | float:
+        """Each row's share of its draw's total of ``weights`` (rows, …): how a city-wide amount is
+        shared among divisions; 1.0 without divisions (the city takes it all)."""
+        if self.regions is None:
+            return 1.0
+        w = np.asarray(weights, dtype=float)
+        w = w.reshape((-1, self.R) + w.shape[1:])
+        total = w.sum(axis=1, keepdims=True)
+        return np.divide(w, total, out=np.zeros_like(w), where=total > 0).reshape(weights.shape)
 
     # ------------------------------------------------------------ typed outputs
     def put(self, output: Any) -> None:
@@ -170,6 +189,8 @@ class StageContext:
                 out = base * np.maximum(1.0 + v, 0.0) ** n
         else:
             out = np.broadcast_to(v, (len(v), base.shape[1]))
+        if self.R > 1:  # a draw's value holds in each of its divisions
+            out = np.repeat(out, self.R, axis=0)
         if lo is not None or hi is not None:
             clipped = np.clip(out, lo, hi)
             self.check(

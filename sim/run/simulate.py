@@ -20,6 +20,7 @@ from ..core.errors import ModelError, ScenarioError
 from ..schema.load import Loaded, load
 from ..schema.scenario import MAX_DRAWS, Scenario
 from ..stages import STAGES, can_vary, variable_paths
+from ..stages.regions import divisions, fold
 from .executors import auto_chunk, chunks, map_chunks, share, worker_count
 from .sampling import sample
 from .tables import read_tables
@@ -117,7 +118,11 @@ def simulate(
         # a one-draw run is the deterministic run: every input at its central (written) value
         drawn = sample(scenario.uncertainty, scenario.seed, ctx.draw_index) if scenario.draws > 1 else {}
     ctx.perturb = {p: (scenario.uncertainty[p].apply, v) for p, v in drawn.items()}
-    D, T = len(ctx.draw_index), len(ctx.years)
+    if scenario.regions is not None:
+        ctx.regions = run_divisions(scenario, tables, ctx)
+        if ctx.regions is not None:
+            ctx.draws *= ctx.regions.R  # a row per draw and division
+    D, T = ctx.draws, len(ctx.years)
     for stage in active_stages(scenario):
         t0 = time.perf_counter()
         before = set(ctx.results)
@@ -133,6 +138,10 @@ def simulate(
                 _finite(stage.name, k, v, ctx)
         if timings is not None:
             timings[stage.name] = timings.get(stage.name, 0.0) + time.perf_counter() - t0
+    if ctx.regions is not None:
+        tolerance = scenario.finance.tolerance if scenario.finance is not None else 0.0
+        ctx.results, ctx.regional = fold(ctx.results, ctx.regions.R, tolerance)
+        ctx.draws //= ctx.regions.R
     unread = sorted(set(ctx.perturb) - ctx.consumed)
     if unread:  # check_variable_paths refuses these up front: reaching here is a bug in STAGES.varies
         raise RuntimeError(f"uncertain input {unread[0]!r} was drawn but no stage read it")
@@ -143,10 +152,28 @@ def _finite(stage: str, name: str, v: np.ndarray, ctx: StageContext) -> None:
     """Name the first draw and year of a result that is not finite (called only when one is)."""
     d, t = (int(i[0]) for i in np.nonzero(~np.isfinite(v)))
     kind = "NaN" if np.isnan(v[d, t]) else "an infinite value"
+    where = f"draw {int(ctx.draw_index[d // ctx.R])}"
+    if ctx.regions is not None:
+        where += f", {ctx.regions.names[d % ctx.R]}"
     raise ModelError(
-        f"stage '{stage}' produced {kind} in {name} in {int(ctx.years[t])} (draw {int(ctx.draw_index[d])})",
+        f"stage '{stage}' produced {kind} in {name} in {int(ctx.years[t])} ({where})",
         hint="an input leaves it undefined or out of range (e.g. no births or no one of "
         "that age left, a huge growth rate); check the scenario's values",
+    )
+
+
+def run_divisions(scenario: Scenario, tables: dict, ctx: StageContext):
+    """The scenario's divisions (``sim/stages/regions.py``); None, with a warning, for the
+    discrete-event engine, which follows the city's teachers one by one and models one city."""
+    if ctx.options.get("engine", "aggregate") != "aggregate":
+        ctx.warnings.append(
+            "the discrete-event engine models one city: the scenario's divisions (regions:) are left "
+            "out of this run"
+        )
+        return None
+    cfg = scenario.regions
+    return divisions(
+        cfg, tables[cfg.table], tables[scenario.population.base]["persons"].to_numpy(dtype=float)
     )
 
 

@@ -15,6 +15,7 @@ from .attainment import Attainment
 from .fields import Name, Strict, Text, Year
 from .finance import Finance
 from .population import Population
+from .regions import Regions
 from .students import Students
 from .targets import Target
 from .teachers import Teachers
@@ -64,6 +65,8 @@ class Scenario(Strict):
     attainment: Attainment
     teachers: Teachers | None = None
     finance: Finance | None = None
+    # the county-level divisions; without it the scenario runs as one city
+    regions: Regions | None = None
     targets: list[Target] = []
     uncertainty: dict[str, Uncertainty] = {}
     levers: dict[str, Lever] = {}

@@ -143,8 +143,12 @@ def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
             np.zeros((D, T)) if teachers.redeployment_cost is None else _dt(teachers.redeployment_cost, D, T)
         )
     else:
-        township = _dt(ev("township_subsidy_fallback", cfg.township_subsidy_fallback) * 12.0, D, T)
-        n_tg = _dt(ev("tegang.in_contract_fallback", cfg.tegang.in_contract_fallback), D, T)
+        # city-wide figures: shared among divisions by pupils in the base year
+        by_pupils = ctx.share(sum(enrol.values())[:, :1])
+        township = (
+            _dt(ev("township_subsidy_fallback", cfg.township_subsidy_fallback) * 12.0, D, T) * by_pupils
+        )
+        n_tg = _dt(ev("tegang.in_contract_fallback", cfg.tegang.in_contract_fallback), D, T) * by_pupils
         redeploy = np.zeros((D, T))
     tg_pay, tg_central = (
         ev("tegang.pay", cfg.tegang.pay),
@@ -164,10 +168,15 @@ def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
         D,
         T,
     )
+    # with divisions, the city's training by each division's share of teachers, its projects and
+    # any stated envelope by its share of pupils in the base year (estimates: docs/districts.md)
+    pupils0 = sum(enrol.values())[:, :1]
+    training = training * ctx.share(sum(supply.values())[:, :1])
     programmes = township + training + redeploy - tg_central_total
 
     proj = project_arrays(cfg, years)
-    projects = _dt(proj["capital"] + proj["running"], D, T)
+    where = ctx.share(pupils0)
+    projects = _dt(proj["capital"] + proj["running"], D, T) * where
 
     pb_total = sum(paybill.values())
     np_required = sum(nonpers.values())
@@ -176,7 +185,7 @@ def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
 
     # --------------------------------------------------------------- envelope
     if cfg.envelope is not None:
-        envelope = _dt(ev("envelope", cfg.envelope), D, T)
+        envelope = _dt(ev("envelope", cfg.envelope), D, T) * ctx.share(pupils0)
     else:
         g = ev("envelope_growth", cfg.envelope_growth, -1.0 + 1e-9)  # (1|D, T)
         ratio = ev("envelope_base_ratio", cfg.envelope_base_ratio, 1e-12)[:, :1]
@@ -242,12 +251,12 @@ def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
             "Spending|Redeployment": redeploy,
             "Spending|Programmes": programmes,
             "Spending|Projects": projects,
-            "Spending|Projects|Capital": _dt(proj["capital"], D, T),
-            "Spending|Projects|Running": _dt(proj["running"], D, T),
+            "Spending|Projects|Capital": _dt(proj["capital"], D, T) * where,
+            "Spending|Projects|Running": _dt(proj["running"], D, T) * where,
             "Spending|Comparison|Per-student path": sum(comparison.values()) + programmes + projects,
-            "Capacity|Added|Kindergarten places": _dt(proj["kindergarten_places"], D, T),
-            "Capacity|Added|Classrooms": _dt(proj["classrooms"], D, T),
-            "Capacity|Added|Vocational places": _dt(proj["vocational_places"], D, T),
+            "Capacity|Added|Kindergarten places": _dt(proj["kindergarten_places"], D, T) * where,
+            "Capacity|Added|Classrooms": _dt(proj["classrooms"], D, T) * where,
+            "Capacity|Added|Vocational places": _dt(proj["vocational_places"], D, T) * where,
             "Budget|Required": required,
             "Budget|Envelope": envelope,
             "Budget|Envelope|Real": envelope / price,

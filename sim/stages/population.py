@@ -47,14 +47,44 @@ class Account:
     migration: np.ndarray
 
 
+@dataclass
+class Exchange:
+    """Migration between the divisions of each draw (rows are draw-major: row = d·R + r).
+
+    In year t, row r sends ``rate[r, t] × weight[a]`` of its people of age a (after the year's
+    migration to and from outside the city), and they arrive in the divisions of the same draw in
+    the proportions ``destination[r, :]``: what one division loses another gains, so the city's
+    people are unchanged by it."""
+
+    R: int
+    rate: np.ndarray  # (rows, T)
+    weight: (
+        np.ndarray
+    )  # (A,) or (rows|1, T, A): relative rate by age (the migration profile, mean 1 over the city)
+    destination: np.ndarray  # (R, R), rows sum to 1 (or 0 where nobody leaves)
+
+    def apply(self, people: np.ndarray, t: int) -> np.ndarray:
+        """people (rows, A) → after the exchange of year t."""
+        w = self.weight[None, :] if self.weight.ndim == 1 else self.weight[:, t]
+        out = np.minimum(self.rate[:, t, None] * w, 1.0) * people
+        A = people.shape[1]
+        inflow = np.einsum("dra,rs->dsa", out.reshape(-1, self.R, A), self.destination)
+        return people - out + inflow.reshape(people.shape)
+
+
 def project_account(
-    base: np.ndarray, births: np.ndarray, qx: np.ndarray, net_migration: np.ndarray, profile: np.ndarray
+    base: np.ndarray,
+    births: np.ndarray,
+    qx: np.ndarray,
+    net_migration: np.ndarray,
+    profile: np.ndarray,
+    exchange: Exchange | None = None,
 ) -> Account:
     """Project the base-year population year by year and keep its account.
 
-    base: (A,) persons by age in the base year; births: (D, T) births in each year (the first
-    is reported, not used: the base year's age 0 is in ``base``); qx: (D|1, T, A) probability
-    of dying within year t at each age (the year that ends at the count point of t);
+    base: (A,) persons by age in the base year (or (D, A), one per row); births: (D, T) births
+    in each year (the first is reported, not used: the base year's age 0 is in ``base``); qx:
+    (D|1, T, A) probability of dying within year t at each age (the year that ends at the count point of t);
     net_migration: (D, T) persons a year (negative = out); profile: (A,) relative migration
     rates by age (a model schedule), or (D|1, T, A) when it differs by draw or year
     (``shifted_profile``): the year's net migrants are shared out in proportion to
@@ -64,11 +94,13 @@ def project_account(
     by one year (99 and 100 both feed 100); the births of year t meet half a year of infant
     mortality; then net migrants join or leave. An age group is never made negative: the
     out-migration it could not give is ``floored`` (reported, not hidden), so the migration
-    that happened is the scenario's plus ``floored``. The ratio after / before migration is
+    that happened is the scenario's plus ``floored``. With divisions, people then move between
+    them (``exchange``), which is part of each division's migration. The ratio after / before migration is
     the migration factor, which the student model applies to pupils of that age.
     """
     D, T = births.shape
-    A = base.shape[0]
+    A = base.shape[-1]
+    base = np.broadcast_to(base, (D, A))
     pop = np.empty((D, T, A))
     factor = np.ones((D, T, A))
     floored = np.zeros((D, T))
@@ -77,7 +109,7 @@ def project_account(
     pop[:, 0, :] = base
     qx = np.broadcast_to(qx, (D, T, A))
     net_migration = np.broadcast_to(net_migration, (D, T))
-    deaths[:, 0] = (base[None, :] * qx[:, 0, :]).sum(axis=1)
+    deaths[:, 0] = (base * qx[:, 0, :]).sum(axis=1)
     moved_total[:, 0] = net_migration[:, 0]
     for t in range(1, T):
         previous = pop[:, t - 1, :]
@@ -98,6 +130,8 @@ def project_account(
         wanted = aged + net_migration[:, t, None] * weight
         moved = np.maximum(wanted, 0.0)
         floored[:, t] = (moved - wanted).sum(axis=1)
+        if exchange is not None:
+            moved = exchange.apply(moved, t)
         moved_total[:, t] = moved.sum(axis=1) - aged.sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # aged 0: factor 1
             factor[:, t, :] = np.where(aged > 0, moved / aged, 1.0)
@@ -165,19 +199,29 @@ def population_stage(cfg: PopulationSection, ctx: StageContext) -> dict[str, np.
     """Scenario's ``population:`` → ``Population`` (for later stages) and the population variables."""
     D, years = ctx.draws, ctx.years
     base = ctx.tables[cfg.base]["persons"].to_numpy(dtype=float)
+    city_base = base
     T = len(years)
     births = np.broadcast_to(ctx.evaluate("population.births", cfg.births, lo=0.0), (D, T)).copy()
-    births[:, 0] = base[0]  # the base year's age 0 is observed
+    div = ctx.regions
+    if div is not None:  # the city's people, births and migrants shared among its divisions
+        base = np.tile(div.persons, (D // div.R, 1))
+        births *= np.tile(div.births_share(), D // div.R)[:, None]
+    births[:, 0] = base[..., 0]  # the base year's age 0 is observed
     scale = ctx.evaluate("population.mortality_scale", cfg.mortality_scale, lo=0.0)
     qx = qx_from_scale(ctx.tables[cfg.mortality]["qx"].to_numpy(dtype=float), np.broadcast_to(scale, (D, T)))
     migration = np.broadcast_to(ctx.evaluate("population.net_migration", cfg.net_migration), (D, T))
+    exchange = None
+    if div is not None:
+        migration = migration * np.tile(div.people_share(), D // div.R)[:, None]
     profile = ctx.tables[cfg.migration_profile]["share"].to_numpy(dtype=float)
     profile = profile / profile.sum()
     # the profile's peak moved by this many years; none (the profile as written) when it is 0 everywhere
     shift = ctx.evaluate("population.migration_age_shift", cfg.migration_age_shift, lo=-10.0, hi=10.0)
     if np.any(shift != 0):
         profile = shifted_profile(profile, shift)
-    acc = project_account(base, births, qx, migration, profile)
+    if div is not None:
+        exchange = _exchange(div, ctx, profile, city_base)
+    acc = project_account(base, births, qx, migration, profile, exchange)
     pop = acc.persons
     ctx.put(Population(persons=pop, migration_factor=acc.factor, births=births))
     ctx.check(
@@ -208,3 +252,14 @@ def population_stage(cfg: PopulationSection, ctx: StageContext) -> dict[str, np.
         "Population|Age 16-59": age_group(pop, 16, 59),
         "Population|Age 60+": age_group(pop, 60, 100),
     }
+
+
+def _exchange(div, ctx: StageContext, profile: np.ndarray, city_base: np.ndarray) -> Exchange:
+    """The pull of the urban districts: each county sends ``regions.pull`` of its people a year
+    (more at the ages that move most, by the migration profile) to the four urban districts."""
+    D = ctx.draws
+    pull = np.broadcast_to(ctx.evaluate("regions.pull", div.settings.pull, 0.0, 1.0), (D, len(ctx.years)))
+    county = np.tile(~div.urban, D // div.R).astype(float)
+    # the profile may differ by draw and year (an uncertain age shift): normalised where it applies
+    weight = profile / (profile @ city_base / city_base.sum())[..., None]
+    return Exchange(div.R, pull * county[:, None], weight, div.destination())

@@ -234,6 +234,8 @@ def student_params(cfg: Students, ctx: StageContext, pop0: np.ndarray) -> Studen
     base = cfg.base
     lo, hi = _upper_ages()
     age15_17 = pop0[:, lo : hi + 1].sum(axis=1)
+    if ctx.regions is not None:  # the city's observed students per person of their ages, in every division
+        age15_17 = np.repeat(age15_17.reshape(-1, ctx.R).sum(axis=1), ctx.R)
     ratio = np.zeros((pop0.shape[0], K))
     ratio[:, L["senior_general"]] = base.senior_general / age15_17
     ratio[:, L["secondary_vocational"]] = base.secondary_vocational / age15_17

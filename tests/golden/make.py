@@ -12,7 +12,7 @@ import numpy as np
 from ruamel.yaml import YAML
 
 from sim.core.paths import scenario_dir
-from sim.run.simulate import simulate_scenario
+from sim.run.simulate import prepare, run
 from sim.schema.load import load
 
 HERE = Path(__file__).resolve().parent
@@ -47,13 +47,35 @@ def cases(tmp: Path) -> dict[str, tuple[str, int | None, dict | None]]:
     return out
 
 
+def city_only(ref: str, draws: int | None = None, options: dict | None = None):
+    """The scenario run as one city, its ``regions:`` section taken out: the results from before
+    divisions existed (issue 14) must not move."""
+    prep = prepare(ref, draws)
+    prep.loaded.scenario = prep.scenario.model_copy(update={"regions": None})
+    return run(prep, options)
+
+
+def with_divisions(ref: str = "baseline"):
+    """The baseline with its divisions: the city and each division's results, one array each."""
+    prep = prepare(ref)
+    from sim.run.simulate import simulate
+
+    ctx = simulate(prep.scenario, prep.tables)
+    out = dict(ctx.results)
+    for k, v in ctx.regional.items():
+        for r, name in enumerate(ctx.regions.names):
+            out[f"{name}::{k}"] = v[:, r]
+    return out
+
+
 def main() -> None:
     import tempfile
 
     tmp = Path(tempfile.mkdtemp())
     for stem, (ref, draws, options) in cases(tmp).items():
-        res = simulate_scenario(ref, draws=draws, options=options)
+        res = city_only(ref, draws=draws, options=options)
         np.savez_compressed(HERE / f"{stem}.npz", **res.results)
+    np.savez_compressed(HERE / "divisions" / "baseline.npz", **with_divisions("baseline"))
     for p in sorted(scenario_dir().glob("*.yaml")):
         with open(HERE / f"{p.stem}.resolved.yaml", "w", encoding="utf-8") as f:
             YAML(typ="safe", pure=True).dump(load(p.stem).resolved(), f)

@@ -11,6 +11,7 @@ import numpy as np
 from ...core.context import StageContext, TeacherSupply
 from ...core.levels import LABEL
 from ...schema.teachers import AREAS, Teachers
+from ..regions import share_supply
 from .aggregate import aggregate_supply
 from .demand import SUBJECTS, elasticity_demand, teacher_demand
 from .supply import LEVELS, RURAL, TEGANG_LEVELS, stock_arrays, supply_inputs
@@ -92,9 +93,13 @@ def teacher_stage(cfg: Teachers, ctx: StageContext) -> dict[str, np.ndarray]:
         for k, lv in enumerate(LEVELS):
             for a in range(len(AREAS)):
                 demand[:, :, k, a] = elasticity_demand(
-                    enrol[:, :, k, a], base[k, a], getattr(cfg.demand.elasticity, lv)
+                    enrol[:, :, k, a],
+                    base[k, a] * ctx.share(enrol[:, 0, k, a]),
+                    getattr(cfg.demand.elasticity, lv),
                 )
     inp = supply_inputs(cfg, ctx, demand)
+    if ctx.regions is not None:
+        inp = share_supply(inp, ctx, demand)
     engine = ctx.options.get("engine", "aggregate")
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: use 'aggregate' or 'des'")

@@ -16,6 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..regions import row_slice
 from .retirement import AGES, A, S
 from .supply import (
     AR,
@@ -71,6 +72,7 @@ def aggregate_supply(inp: SupplyInputs) -> dict[str, np.ndarray]:
             demand=inp.demand[d],
             tegang_hires=inp.tegang_hires if len(inp.tegang_hires) == 1 else inp.tegang_hires[d],
             retention=inp.retention if len(inp.retention) == 1 else inp.retention[d],
+            **row_slice(inp, d),
         )
         for k, v in _aggregate_block(part).items():
             out[k][d] = v

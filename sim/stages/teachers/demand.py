@@ -23,6 +23,7 @@ import numpy as np
 from ...core.context import StageContext, StudentFlows
 from ...core.levels import TEACHER_LEVELS, grade_slice
 from ...schema.teachers import AREAS, STAFF_NORM_LEVELS, Teachers
+from ..regions import rural_rows
 
 LEVELS = TEACHER_LEVELS
 L, AR = len(LEVELS), len(AREAS)
@@ -114,6 +115,8 @@ def teacher_demand(
     classes = {}  # (level, area) → (D, T, G) classes per grade
     for k, lv in enumerate(LEVELS):
         rural = ser(getattr(d.rural_share, lv))
+        if ctx.regions is not None:  # a county has more of its pupils in the country than a district
+            rural = rural_rows(rural, ctx)
         total = flows.enrolment(lv)
         grades = bands[lv]
         for a, area in enumerate(AREAS):

@@ -454,7 +454,8 @@ def regular_hires(
         scale = np.divide(cap, total, out=np.ones(total.shape), where=total > cap)
         vac = vac * scale[:, None, None]
     elif rule == "establishment":
-        room = np.maximum(np.asarray(establishment)[None, :] - supply.sum(axis=2), 0.0)
+        est = np.asarray(establishment)
+        room = np.maximum((est if est.ndim == 2 else est[None, :]) - supply.sum(axis=2), 0.0)
         want = vac.sum(axis=2)
         scale = np.divide(
             room, want, out=np.ones(np.broadcast_shapes(room.shape, want.shape)), where=want > room
