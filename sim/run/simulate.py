@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import difflib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,7 +69,41 @@ def prepare(ref: str | Path, draws: int | None = None, seed: int | None = None) 
         loaded.scenario = loaded.scenario.model_copy(update=update)
     check_variable_paths(loaded)
     tables, paths = read_tables(loaded)
+    if loaded.scenario.regions is not None:
+        check_division_names(loaded, tables[loaded.scenario.regions.table])
     return Prepared(loaded, tables, paths)
+
+
+def check_division_names(loaded: Loaded, table) -> None:
+    """Every division the ``regions:`` section names is one of its table's (zones are not divisions)."""
+    known = [
+        str(n) for n, k in zip(table["name"].to_numpy(), table["kind"].to_numpy(), strict=True) if k != "zone"
+    ]
+    cfg = loaded.scenario.regions
+    named: list[tuple[tuple, str]] = [
+        (("regions", "tegang", "priority", i), n) for i, n in enumerate(cfg.tegang.priority)
+    ]
+    named += [(("regions", "tegang", "shares", n), n) for n in cfg.tegang.shares]
+    named += [(("regions", "population", n), n) for n in cfg.population]
+    named += [(("regions", "places", "added", n), n) for n in cfg.places.added]
+    if loaded.scenario.finance is not None:
+        named += [
+            (("finance", "projects", i, "region"), p.region)
+            for i, p in enumerate(loaded.scenario.finance.projects)
+            if p.region is not None
+        ]
+    for key, name in named:
+        if name in known:
+            continue
+        file, line = loaded.origins.get(key, (loaded.path, None))
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.3)
+        raise ScenarioError(
+            f"no division {name!r} in {cfg.table}",
+            file=file,
+            line=line,
+            key=".".join(str(k) for k in key),
+            hint=(f"did you mean {close[0]!r}? " if close else "") + "divisions: " + ", ".join(known),
+        )
 
 
 def check_variable_paths(loaded: Loaded) -> None:

@@ -243,8 +243,79 @@ _TABLE_COLUMNS = {
 _AGES = {"population": np.arange(101), "attainment": np.arange(6, 60)}
 
 
+DIVISION_COLUMNS = [
+    "name",
+    "name_en",
+    "kind",
+    "population",
+    "urban_share",
+    "share_0_4",
+    "share_5_9",
+    "share_10_14",
+    "share_15_19",
+    "share_15_64",
+    "share_65_plus",
+]
+DIVISION_KINDS = ("district", "county", "zone")
+
+
+def check_divisions(df, path: Path) -> None:
+    """The division table: its columns, one row per name, a kind, people in every division and
+    shares from 0 to 1 whose age groups add up to 1 (within the census' rounding)."""
+    missing = [c for c in DIVISION_COLUMNS if c not in df.columns]
+    if missing:
+        raise ScenarioError(f"missing column(s) {missing}; expected {DIVISION_COLUMNS}", file=path, line=1)
+    skip = _comment_lines(path)
+    names = [str(x) for x in df["name"].to_numpy()]
+    for i, n in enumerate(names):
+        if names.index(n) != i:
+            raise ScenarioError(f"division {n!r} is listed twice", file=path, line=i + 2 + skip, key="name")
+    for i, k in enumerate(str(x) for x in df["kind"].to_numpy()):
+        if k not in DIVISION_KINDS:
+            raise ScenarioError(
+                f"kind {k!r} of {names[i]} is not one of {', '.join(DIVISION_KINDS)}",
+                file=path,
+                line=i + 2 + skip,
+                key="kind",
+            )
+    try:
+        values = df[DIVISION_COLUMNS[3:]].to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise ScenarioError(f"columns {DIVISION_COLUMNS[3:]} must hold numbers", file=path, line=1) from None
+    share = np.arange(values.shape[1]) > 0
+    for r, c in np.argwhere(~np.isfinite(values) | (values < 0) | ((values > 1) & share)):
+        raise ScenarioError(
+            f"{DIVISION_COLUMNS[3 + c]} of {names[r]} must be {'≥ 0' if c == 0 else 'a share from 0 to 1'}, "
+            f"got {values[r, c]!r}",
+            file=path,
+            line=int(r) + 2 + skip,
+            key=DIVISION_COLUMNS[3 + c],
+        )
+    for r in np.flatnonzero(values[:, 0] <= 0):
+        raise ScenarioError(
+            f"{names[r]} has no population",
+            file=path,
+            line=int(r) + 2 + skip,
+            key="population",
+            hint="every division needs its census population; remove the row if it is not part of the city",
+        )
+    # columns after population: urban, 0-4, 5-9, 10-14, 15-19, 15-64, 65+ (15-19 is inside 15-64)
+    total = values[:, 2] + values[:, 3] + values[:, 4] + values[:, 6] + values[:, 7]
+    for r in np.flatnonzero(np.abs(total - 1.0) > 0.01):
+        raise ScenarioError(
+            f"the age shares of {names[r]} add up to {total[r]:.4f}, not 1",
+            file=path,
+            line=int(r) + 2 + skip,
+            key="share_0_4",
+            hint="share_0_4 + share_5_9 + share_10_14 + share_15_64 + share_65_plus must be 1",
+        )
+
+
 def check_table(key: tuple, df, path: Path, scenario: Scenario | None = None) -> None:
     """Columns present, values finite and ≥ 0 (qx ≤ 1), one row per age; else a ScenarioError."""
+    if key == ("regions", "table"):
+        check_divisions(df, path)
+        return
     if key == ("teachers", "stock"):
         try:
             check_stock(df, scenario.teachers.stock_totals if scenario is not None else None)

@@ -96,6 +96,8 @@ class Project(Strict):
     cost: PositiveAmount | None = None  # one-off, yuan (required: a project with no cost is an error)
     running_cost: Amount = 0.0  # yuan a year from the opening year
     adds: Adds = Adds()
+    # the division it is built in (with regions:); none: shared among the divisions by pupils
+    region: str | None = None
     source: str | None = None
 
     @model_validator(mode="after")

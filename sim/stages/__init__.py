@@ -11,7 +11,7 @@ Adding a stage: a schema module (``sim/schema/``), a stage module here, one line
 ``STAGES`` and a catalogue file (``sim/core/variables/``).
 
 >>> [s.name for s in STAGES]
-['population', 'students', 'attainment', 'teachers', 'finance']
+['population', 'students', 'attainment', 'teachers', 'finance', 'places']
 >>> can_vary("teachers.tegang.hires"), can_vary("teachers.hiring.max_hires")
 (True, False)
 >>> can_vary("population.migration_age_shift"), can_vary("students.transitions.vocational_share")
@@ -28,6 +28,7 @@ from typing import Any
 from ..core.context import Attainment, Population, StageContext, StudentFlows, TeacherSupply
 from .attainment import attainment_stage
 from .finance import finance_stage
+from .places import places_stage
 from .population import population_stage
 from .students import student_stage
 from .teachers import teacher_stage
@@ -116,6 +117,13 @@ STAGES: tuple[Stage, ...] = (
             "finance.civil_servant_pay",
         ),
         catalogue="finance.csv",
+    ),
+    Stage(
+        "places",
+        "regions",
+        places_stage,
+        needs=(StudentFlows,),
+        catalogue="places.csv",
     ),
 )
 

@@ -54,8 +54,9 @@ def _grown(g: np.ndarray) -> np.ndarray:
     return np.concatenate([np.ones_like(g[:, :1]), np.cumprod(1.0 + g[:, 1:], axis=1)], axis=1)
 
 
-def project_arrays(cfg: Finance, years: np.ndarray) -> dict[str, np.ndarray]:
-    """Capital and running cost and capacity added by the projects, each (T,).
+def project_arrays(cfg: Finance, years: np.ndarray, place=None) -> dict[str, np.ndarray]:
+    """Capital and running cost and capacity added by the projects, each (T,); with ``place``
+    (project → its share in each row, (rows, 1)) each (rows, T).
 
     >>> from types import SimpleNamespace
     >>> from sim.schema.finance import Project
@@ -72,13 +73,31 @@ def project_arrays(cfg: Finance, years: np.ndarray) -> dict[str, np.ndarray]:
         for k in ("capital", "running", "kindergarten_places", "classrooms", "vocational_places")
     }
     for p in cfg.projects:
+        w = 1.0 if place is None else place(p)
         building = (years >= p.start) & (years <= p.opens)
-        out["capital"] += np.where(building, p.cost / (p.opens - p.start + 1), 0.0)  # spread evenly
+        out["capital"] = out["capital"] + w * np.where(building, p.cost / (p.opens - p.start + 1), 0.0)
         open_ = years >= p.opens
-        out["running"] += np.where(open_, p.running_cost, 0.0)
+        out["running"] = out["running"] + w * np.where(open_, p.running_cost, 0.0)
         for k in ("kindergarten_places", "classrooms", "vocational_places"):
-            out[k] += np.where(open_, getattr(p.adds, k), 0.0)
+            out[k] = out[k] + w * np.where(open_, getattr(p.adds, k), 0.0)
     return out
+
+
+def _placing(ctx: StageContext, pupils0: np.ndarray):
+    """Where a project is, as each row's share of it: its ``region``, or (city-wide) every division
+    by its share of pupils in the base year; None without divisions."""
+    div = ctx.regions
+    if div is None:
+        return None
+    by_pupils = ctx.share(pupils0)
+
+    def place(p) -> np.ndarray:
+        if p.region is None:
+            return by_pupils
+        one = np.array([n == p.region for n in div.names], dtype=float)
+        return np.tile(one, ctx.draws // div.R)[:, None]
+
+    return place
 
 
 def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
@@ -174,9 +193,8 @@ def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
     training = training * ctx.share(sum(supply.values())[:, :1])
     programmes = township + training + redeploy - tg_central_total
 
-    proj = project_arrays(cfg, years)
-    where = ctx.share(pupils0)
-    projects = _dt(proj["capital"] + proj["running"], D, T) * where
+    proj = project_arrays(cfg, years, _placing(ctx, pupils0))
+    projects = _dt(proj["capital"] + proj["running"], D, T)
 
     pb_total = sum(paybill.values())
     np_required = sum(nonpers.values())
@@ -251,12 +269,12 @@ def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
             "Spending|Redeployment": redeploy,
             "Spending|Programmes": programmes,
             "Spending|Projects": projects,
-            "Spending|Projects|Capital": _dt(proj["capital"], D, T) * where,
-            "Spending|Projects|Running": _dt(proj["running"], D, T) * where,
+            "Spending|Projects|Capital": _dt(proj["capital"], D, T),
+            "Spending|Projects|Running": _dt(proj["running"], D, T),
             "Spending|Comparison|Per-student path": sum(comparison.values()) + programmes + projects,
-            "Capacity|Added|Kindergarten places": _dt(proj["kindergarten_places"], D, T) * where,
-            "Capacity|Added|Classrooms": _dt(proj["classrooms"], D, T) * where,
-            "Capacity|Added|Vocational places": _dt(proj["vocational_places"], D, T) * where,
+            "Capacity|Added|Kindergarten places": _dt(proj["kindergarten_places"], D, T),
+            "Capacity|Added|Classrooms": _dt(proj["classrooms"], D, T),
+            "Capacity|Added|Vocational places": _dt(proj["vocational_places"], D, T),
             "Budget|Required": required,
             "Budget|Envelope": envelope,
             "Budget|Envelope|Real": envelope / price,

@@ -157,3 +157,56 @@ def first_year_flagged(flag: np.ndarray, years: np.ndarray) -> np.ndarray:
 def _check_margin(margin: float) -> None:
     if not (np.isfinite(margin) and margin >= 0):
         raise ValueError(f"margin must be a share ≥ 0 (0.05 keeps places 5 % above pupils), got {margin!r}")
+
+
+# ====================================================================== the stage
+PLACE_LEVELS = ("preschool", "primary", "junior", "senior_general", "secondary_vocational")
+# places the money stage's projects add (Capacity|Added|…, places in use from the opening year)
+_PROJECT_PLACES = {
+    "preschool": "Capacity|Added|Kindergarten places",
+    "secondary_vocational": "Capacity|Added|Vocational places",
+}
+
+
+def places_stage(cfg, ctx) -> dict[str, np.ndarray]:
+    """``regions.places`` → places, utilisation, places needed and the flags by level, per division.
+
+    Base-year places = pupils ÷ the stated utilisation (no division's places are published); then
+    the places ``regions.places.added`` builds or closes in a division (from the year given) and
+    those the money stage's projects open (kindergarten and vocational places). A flag counts
+    divisions: 1 in a division whose level is below ``floor`` (a consolidation candidate) or above
+    ``ceiling`` (places short); the city's value is how many divisions are flagged.
+    """
+    from ..core.context import StudentFlows
+    from ..core.levels import LABEL
+
+    p = cfg.places
+    flows = ctx.need(StudentFlows)
+    years = np.asarray(ctx.years)
+    rows, T = ctx.draws, len(years)
+    names = ctx.regions.names if ctx.regions is not None else None
+    out: dict[str, np.ndarray] = {}
+    for lv in PLACE_LEVELS:
+        pupils = flows.enrolment(lv)
+        pupils = np.broadcast_to(pupils, (rows, T))
+        added = np.zeros((rows, T))
+        if names is not None:
+            per_division = np.zeros((len(names), T))
+            for name, levels in p.added.items():
+                for year, n in levels.get(lv, {}).items():
+                    if years[0] <= year <= years[-1]:
+                        per_division[names.index(name), int(year - years[0])] += n
+            added = np.tile(per_division, (rows // len(names), 1))
+        places = places_path(base_places(pupils[:, 0], p.utilisation[lv]), added)
+        if lv in _PROJECT_PLACES and _PROJECT_PLACES[lv] in ctx.results:
+            places = places + ctx.results[_PROJECT_PLACES[lv]]
+        L = LABEL[lv]
+        util = ctx.ratio(f"Places|Utilisation|{L}", pupils, places)
+        consolidate, short = flags(util, p.floor, p.ceiling)
+        out[f"Places|{L}"] = places
+        out[f"Places|Utilisation|{L}"] = util
+        out[f"Places|Needed|{L}"] = places_needed(pupils, places, p.margin)
+        out[f"Places|Surplus|{L}"] = surplus_places(pupils, places)
+        out[f"Places|Consolidation candidates|{L}"] = consolidate
+        out[f"Places|Short|{L}"] = short
+    return out

@@ -243,6 +243,7 @@ def _rules() -> dict[str, tuple]:
         ),
     }
     for L in LEVEL_LABELS:
+        r[f"Places|Utilisation|{L}"] = _ratio(f"Enrolment|{L}", f"Places|{L}")
         r[f"Teachers|Student-teacher ratio|{L}"] = _ratio(f"Enrolment|{L}", f"Teachers|Supply|{L}")
         r[f"Spending|Per student|{L}"] = _ratio(f"Spending|{L}", f"Enrolment|{L}")
         r[f"Spending|Per student|{L}|Real"] = _ratio(f"Spending|{L}|Real", f"Enrolment|{L}")
@@ -266,6 +267,7 @@ ADDITIVE_UNITS = {
     "classrooms",
     "input units",
     "yuan per month",
+    "divisions",
 }
 
 
