@@ -34,6 +34,11 @@ MAX_DRAWS = 10_000_000
 DRAWS = typer.Option(
     None, "--draws", min=1, max=MAX_DRAWS, help="Monte Carlo draws (default: the scenario's `draws:`)."
 )
+REGION = typer.Option(
+    "吉林市",
+    "--region",
+    help="The city (吉林市, default), one of its divisions (e.g. 蛟河市) or all.",
+)
 SEED = typer.Option(None, "--seed", min=0, max=2**63 - 1, help="Root seed (default: the scenario's `seed:`).")
 WORKERS = typer.Option(
     None, "--workers", min=1, help="Local processes for the draws (default: this process)."
@@ -142,6 +147,39 @@ def _print_key(scenario, values: dict, suffix: str = "") -> None:
     _console().print(t)
 
 
+def _print_divisions(scenario, values: dict, regions: list[str]) -> None:
+    """The city and each division side by side: a few indicators at 2025 and 2035."""
+    from rich.table import Table
+
+    from sim.analysis.jobs import DIVISION_INDICATORS, division_rows
+    from sim.core.catalogue import entry
+    from sim.core.formatting import fmt
+
+    years = [int(y) for y in scenario.years]
+    show = [y for y in (2025, 2035) if y in years] or [years[-1]]
+    # short headers and people in 万 so that nine columns fit in 100
+    heads = {
+        "Population|Total": "人口 万\npeople",
+        "Enrolment|Primary": "小学生\npupils",
+        "Teachers|Gap": "教师余缺\nteachers ±",
+        "Places|Utilisation|Primary": "小学学位\n使用率",
+    }
+    t = Table(title="区县 divisions (教师余缺: + surplus, − shortage; 学位使用率: primary places in use)")
+    t.add_column("区县 region", no_wrap=True)
+    for name in DIVISION_INDICATORS:
+        for y in show:
+            t.add_column(f"{heads.get(name, entry(name).zh)}\n{y}", justify="right", no_wrap=True)
+    units = [entry(n).unit for n in DIVISION_INDICATORS for _ in show]
+    names = [n for n in DIVISION_INDICATORS for _ in show]
+    for g, row in division_rows(values, regions, years, show):
+        cells = [
+            f"{v / 1e4:,.1f}" if n == "Population|Total" and v == v else fmt(v, u)
+            for v, u, n in zip(row, units, names, strict=True)
+        ]
+        t.add_row(g, *cells)
+    _console().print(t)
+
+
 def _table(title: str, df, formats: dict | None = None) -> None:
     from rich.table import Table
 
@@ -182,17 +220,25 @@ def run(
         max=MAX_DRAWS,
         help="Draws per chunk sent to a worker (default: chosen from draws, workers and engine).",
     ),
+    region: str = REGION,
 ) -> None:
     """Run a scenario, write a run folder and print the key indicators.
 
     Example: [bold]edusim run baseline[/bold]
     · [bold]edusim run scenarios/my.yaml --draws 1000 --workers 2[/bold]
     """
-    from sim.analysis.jobs import run_job
+    from sim.analysis.jobs import check_region, run_job
+    from sim.core.regions import ALL, CITY, of_region, regions_of
 
     r = run_job(scenario, out, draws, seed, engine, workers, scheduler, chunk, progress=_progress)
     suffix = "" if r.draws == 1 else f" — median of {r.draws} draws (summary.csv has the quantiles)"
-    _print_key(r.prepared.scenario, r.values, suffix)
+    chosen = check_region(region, regions_of(r.values))
+    if region == ALL:
+        _print_key(r.prepared.scenario, of_region(r.values, CITY), suffix)
+        _print_divisions(r.prepared.scenario, r.values, chosen)
+    else:
+        where = "" if chosen[0] == CITY else f" — {chosen[0]}"
+        _print_key(r.prepared.scenario, of_region(r.values, chosen[0]), where + suffix)
     _warn(r.warnings)
     typer.echo(f"wrote {r.folder}")
     if r.failed:
@@ -239,20 +285,32 @@ app.registered_commands[-1].name = "list"
 def targets(
     scenario: str = typer.Argument(..., help="A scenario name or file."),
     draws: int | None = DRAWS,
+    region: str = REGION,
 ) -> None:
     """Scorecard: every target of the scenario, met or missed, by how much, and how surely.
 
-    Example: [bold]edusim targets baseline[/bold]
+    A division's scorecard holds the targets that are rates or ratios (a count is the city's).
+
+    Example: [bold]edusim targets baseline[/bold] · [bold]edusim targets baseline --region 蛟河市[/bold]
     """
+    from sim.analysis.jobs import targets_job
+
+    res, cards = targets_job(scenario, draws, region)
+    for where, df in cards:
+        _scorecard(res, where, df)
+    if not cards:
+        typer.echo("no target applies to this region (the counts are the city's)")
+    _warn(res.warnings)
+
+
+def _scorecard(res, where: str, df) -> None:
     from rich.table import Table
 
-    from sim.analysis.jobs import targets_job
     from sim.core.catalogue import label, unit
     from sim.core.formatting import fmt, fmt_margin
     from sim.schema.targets import KIND_LABELS
 
-    res, df = targets_job(scenario, draws)
-    t = Table(title=f"目标 targets — {res.scenario.name}")
+    t = Table(title=f"目标 targets — {res.scenario.name} — {where}")
     for col in (
         "id",
         "指标 indicator",
@@ -289,7 +347,6 @@ def targets(
             KIND_LABELS[r["kind"]][0],
         )
     _console().print(t)
-    _warn(res.warnings)
 
 
 @command
@@ -302,6 +359,7 @@ def compare(
         None, "--out", help="Write the comparison table: FILE.csv and FILE.xlsx."
     ),
     draws: int | None = DRAWS,
+    region: str = REGION,
 ) -> None:
     """Key indicators side by side for chosen years, with differences against the first scenario.
 
@@ -310,16 +368,17 @@ def compare(
     from sim.analysis.jobs import compare_job
     from sim.core.formatting import fmt
 
-    runs, df, written = compare_job(scenarios, years, out, draws)
-    units = df["unit"].tolist()
-    show = df.copy()
-    for c in show.columns[2:]:
-        show[c] = [fmt(float(v), u) for v, u in zip(df[c], units, strict=True)]
-    _table(
-        f"情景比较 scenario comparison (Δ = against {runs[0].scenario.name})",
-        show,
-        {c: str for c in show.columns},
-    )
+    runs, tables, written = compare_job(scenarios, years, out, draws, region)
+    for where, df in tables:
+        units = df["unit"].tolist()
+        show = df.copy()
+        for c in show.columns[2:]:
+            show[c] = [fmt(float(v), u) for v, u in zip(df[c], units, strict=True)]
+        _table(
+            f"情景比较 scenario comparison — {where} (Δ = against {runs[0].scenario.name})",
+            show,
+            {c: str for c in show.columns},
+        )
     for p in written:
         typer.echo(f"wrote {p}")
 
@@ -538,6 +597,7 @@ def export(
     fmt: str = typer.Option(
         "iamc", "--format", help="iamc (wide: one column per year, with unit and labels) or tidy."
     ),
+    region: str = REGION,
 ) -> None:
     """Export a run's results for other tools: IAMC wide format or the tidy table, as CSV or Excel.
 
@@ -548,7 +608,7 @@ def export(
     """
     from sim.analysis.jobs import export_job
 
-    path, n = export_job(run_folder, out, fmt)
+    path, n = export_job(run_folder, out, fmt, region)
     typer.echo(f"wrote {path} ({n} rows)")
 
 

@@ -42,7 +42,7 @@ def test_run_writes_a_complete_folder(here):
     )
     assert set(manifest["timings_s"]) >= {"load", "population", "students", "attainment", "write"}
     df = pd.read_parquet(folder / "results.parquet")
-    assert list(df.columns) == ["scenario", "draw", "year", "variable", "value"]
+    assert list(df.columns) == ["scenario", "region", "draw", "year", "variable", "value"]
     assert "学前三年毛入园率" in r.output and "2035" in r.output
     # a second run never overwrites the first
     assert runner.invoke(app, ["run", "baseline"]).exit_code == 0
@@ -173,12 +173,12 @@ def test_export_iamc_and_tidy(here):
     r = runner.invoke(app, ["export", str(folder), "--out", "iamc.csv"])
     assert r.exit_code == 0, r.output
     df = pd.read_csv(here / "iamc.csv")
-    assert list(df.columns[:6]) == ["scenario", "draw", "variable", "unit", "label_zh", "label_en"]
+    assert list(df.columns[:7]) == ["scenario", "region", "draw", "variable", "unit", "label_zh", "label_en"]
     row = df[df["variable"] == "Enrolment|Preschool"].iloc[0]
     assert (
         row["2020"] == pytest.approx(66000) and row["unit"] == "persons" and row["label_zh"] == "在园幼儿数"
     )
     assert runner.invoke(app, ["export", str(folder), "--out", "t.xlsx", "--format", "tidy"]).exit_code == 0
-    assert pd.read_excel(here / "t.xlsx").shape[1] == 5
+    assert pd.read_excel(here / "t.xlsx").shape[1] == 6
     r = runner.invoke(app, ["export", str(here), "--out", "x.csv"])
     assert r.exit_code == 2 and "not a run folder" in r.output

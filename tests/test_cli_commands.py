@@ -256,7 +256,10 @@ def test_export_of_a_monte_carlo_run_writes_every_statistic(here, mc_run):
     df = pd.read_csv(here / "e.csv")
     assert set(df["statistic"]) == {"q05", "q25", "q50", "q75", "q95", "mean"}
     manifest = json.loads((mc_run / "manifest.json").read_text())
-    assert manifest["rows"]["summary"] * 6 == len(df)
+    city = df["region"] == "吉林市"  # the default: the city's rows; the divisions' with --region all
+    assert set(df["region"]) == {"吉林市"} and city.all()
+    ok(["export", str(mc_run), "--out", "a.csv", "--format", "tidy", "--region", "all"])
+    assert manifest["rows"]["summary"] * 6 == len(pd.read_csv(here / "a.csv"))
     assert {"python", "numpy", "pandas", "scipy", "simpy", "edusim"} <= set(manifest["versions"])
 
 

@@ -98,6 +98,7 @@ def test_write_results_writes_what_the_pandas_writer_wrote(tmp_path):
     def write_tables(df, folder):  # what the run folder's writer did through pandas
         df = df.copy()
         df["scenario"] = df["scenario"].astype(str)
+        df["region"] = df["region"].astype(str)
         df["variable"] = df["variable"].astype(str)
         df.to_csv(folder / "results.csv", index=False, float_format=FLOAT_FORMAT)
         df.to_parquet(folder / "results.parquet", index=False)
@@ -120,7 +121,7 @@ def test_write_results_writes_nan_as_an_empty_cell_and_a_null(tmp_path):
 
     values = {"GER|Preschool": np.array([[0.9, np.nan]])}
     write_results("s", values, np.array([2020, 2021]), np.array([0]), tmp_path)
-    assert (tmp_path / "results.csv").read_text().splitlines()[-1] == "s,0,2021,GER|Preschool,"
+    assert (tmp_path / "results.csv").read_text().splitlines()[-1] == "s,吉林市,0,2021,GER|Preschool,"
     df = pq.read_table(tmp_path / "results.parquet").to_pandas()
     assert df["value"].isna().tolist() == [False, True]
 

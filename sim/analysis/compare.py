@@ -16,15 +16,18 @@ import numpy as np
 import pandas as pd
 
 from ..core.catalogue import entry
+from ..core.regions import CITY, of_region
 from ..run.folders import write_file
 
 
-def comparison_table(runs, variables: list[str], years: list[int]) -> pd.DataFrame:
-    """One row per indicator; columns ``<scenario> <year>`` (mean over draws) and ``Δ <scenario> <year>``."""
+def comparison_table(runs, variables: list[str], years: list[int], region: str = CITY) -> pd.DataFrame:
+    """One row per indicator; columns ``<scenario> <year>`` (mean over draws) and ``Δ <scenario> <year>``;
+    ``region``: the city or one of its divisions."""
     ref = runs[0]
     rows = []
+    results = {id(r): of_region(r.results, region) for r in runs}
     for v in variables:
-        if not all(v in r.results for r in runs):
+        if not all(v in results[id(r)] for r in runs):
             continue
         e = entry(v)
         row = {"indicator": f"{e.zh} {e.en}", "unit": e.unit}
@@ -33,7 +36,7 @@ def comparison_table(runs, variables: list[str], years: list[int]) -> pd.DataFra
             for r in runs:
                 if y not in set(r.years.tolist()):
                     raise ValueError(f"{y} is outside {r.scenario.name}'s horizon")
-                val = float(np.mean(r.results[v][:, list(r.years).index(y)]))
+                val = float(np.mean(results[id(r)][v][:, list(r.years).index(y)]))
                 row[f"{r.scenario.name} {y}"] = val
                 if r is ref:
                     base = val

@@ -102,6 +102,35 @@ def check_variable(variable: str, what: str = "--variable") -> str:
     return variable
 
 
+def check_region(region: str, available: list[str]) -> list[str]:
+    """The regions ``--region`` asks for among those a run has: one name, or ``all``."""
+    from ..core.regions import ALL, CITY, CITY_EN
+
+    if region == ALL:
+        return list(available)
+    if region in (CITY_EN, "city"):
+        region = CITY
+    if region in available:
+        return [region]
+    close = difflib.get_close_matches(region, available, n=1, cutoff=0.3)
+    only_city = available == [CITY]
+    raise UserError(
+        f"no region {region!r} in this run"
+        + (" (the scenario has no regions: section)" if only_city else ""),
+        key="--region",
+        hint=(f"did you mean {close[0]!r}? " if close else "") + "regions: " + ", ".join(available) + ", all",
+    )
+
+
+def division_targets(targets: list, results: dict) -> list:
+    """The scenario's targets that apply to a division: rates and ratios (a count such as 23,000
+    vocational students is the city's), of indicators the run kept for its divisions."""
+    from ..core.catalogue import unit
+    from ..stages.regions import ADDITIVE_UNITS
+
+    return [t for t in targets if unit(t.indicator) not in ADDITIVE_UNITS and t.indicator in results]
+
+
 def check_year(prep: Prepared, year: int, what: str) -> int:
     y = prep.scenario.years
     if not int(y[0]) <= year <= int(y[-1]):
@@ -179,11 +208,22 @@ def run_many(refs: list[str], draws: int | None = None, options: dict | None = N
 
 
 # ------------------------------------------------------------------ targets, compare, report
-def targets_job(ref: str, draws: int | None = None) -> tuple[RunResult, pd.DataFrame]:
+def targets_job(
+    ref: str, draws: int | None = None, region: str = "吉林市"
+) -> tuple[RunResult, list[tuple[str, pd.DataFrame]]]:
+    """The scorecard of each region asked for: the city's every target, a division's those that
+    apply to it (``division_targets``)."""
+    from ..core.regions import CITY, of_region
     from .targets import evaluate
 
     res = run_many([ref], draws)[0]
-    return res, evaluate(res.scenario.targets, res.results, res.years)
+    out = []
+    for r in check_region(region, res.regions):
+        results = of_region(res.results, r)
+        targets = res.scenario.targets if r == CITY else division_targets(res.scenario.targets, results)
+        if targets:
+            out.append((r, evaluate(targets, results, res.years)))
+    return res, out
 
 
 def parse_years(text: str) -> list[int]:
@@ -196,7 +236,13 @@ def parse_years(text: str) -> list[int]:
     return years
 
 
-def compare_job(refs: list[str], years: str, out: Path | None = None, draws: int | None = None):
+def compare_job(
+    refs: list[str], years: str, out: Path | None = None, draws: int | None = None, region: str = "吉林市"
+):
+    """Key indicators side by side; with ``region`` a division's (or, ``all``, one table per region,
+    the regions every scenario has)."""
+    import pandas as pd
+
     from .compare import comparison_table, write_comparison
 
     wanted = parse_years(years)
@@ -205,9 +251,15 @@ def compare_job(refs: list[str], years: str, out: Path | None = None, draws: int
         for y in wanted:
             if y not in set(r.years.tolist()):
                 raise UserError(f"{y} is outside {r.scenario.name}'s horizon", key="--years")
-    df = comparison_table(runs, KEY_INDICATORS, wanted)
+    common = [g for g in runs[0].regions if all(g in r.regions for r in runs)]
+    tables = [(g, comparison_table(runs, KEY_INDICATORS, wanted, g)) for g in check_region(region, common)]
+    if len(tables) == 1:
+        df = tables[0][1]
+    else:
+        df = pd.concat([t.assign(region=g) for g, t in tables], ignore_index=True)
+        df.insert(0, "region", df.pop("region"))
     written = write_comparison(df, out) if out is not None else []
-    return runs, df, written
+    return runs, tables, written
 
 
 def report_job(refs: list[str], out: Path | None = None, lang: str = "zh", draws: int | None = None) -> Path:
@@ -527,7 +579,8 @@ def read_run_folder(folder: Path) -> tuple[pd.DataFrame, dict]:
             df = pd.read_csv(folder / "summary.csv")
             expect, what = rows.get("summary"), folder / "summary.csv"
             stats = ["q05", "q25", "q50", "q75", "q95", "mean"]
-            df = df.melt(id_vars=["scenario", "variable", "year"], value_vars=stats, var_name="statistic")
+            ids = [c for c in ("scenario", "region", "variable", "year") if c in df.columns]
+            df = df.melt(id_vars=ids, value_vars=stats, var_name="statistic")
             n = len(df) // len(stats)
         else:
             import pyarrow.parquet as pq
@@ -535,7 +588,7 @@ def read_run_folder(folder: Path) -> tuple[pd.DataFrame, dict]:
             df = pq.read_table(folder / "results.parquet").to_pandas()
             expect, what = rows.get("results"), folder / "results.parquet"
             n = len(df)
-            if list(df.columns) != ["scenario", "draw", "year", "variable", "value"]:
+            if list(df.columns) != ["scenario", "region", "draw", "year", "variable", "value"]:
                 raise ValueError("unexpected columns")
     except UserError:
         raise
@@ -554,7 +607,8 @@ def read_run_folder(folder: Path) -> tuple[pd.DataFrame, dict]:
     return df, manifest
 
 
-def export_job(folder: Path, out: Path, fmt: str = "iamc") -> tuple[Path, int]:
+def export_job(folder: Path, out: Path, fmt: str = "iamc", region: str = "吉林市") -> tuple[Path, int]:
+    """A run folder's results as a file: the city's (default), a division's or ``all`` regions'."""
     from ..run.results import wide
 
     if fmt not in EXPORT_FORMATS:
@@ -562,6 +616,10 @@ def export_job(folder: Path, out: Path, fmt: str = "iamc") -> tuple[Path, int]:
     if out.suffix not in (".csv", ".xlsx"):
         raise UserError(f"--out must end in .csv or .xlsx, got {out.name!r}", key="--out")
     df, _ = read_run_folder(folder)
+    available = list(dict.fromkeys(map(str, df["region"]))) if "region" in df.columns else ["吉林市"]
+    chosen = check_region(region, available)
+    if "region" in df.columns and len(chosen) < len(available):
+        df = df[df["region"].isin(chosen)].reset_index(drop=True)
     if fmt == "iamc":
         if "statistic" in df.columns:
             df = df.rename(columns={"statistic": "draw"})
@@ -594,6 +652,26 @@ def list_job() -> list[tuple[str, str, str, str]]:
         s = loaded.scenario
         rows.append((path.stem, s.title.zh, s.title.en, ", ".join(p.stem for p in loaded.chain[1:])))
     return rows
+
+
+# what `run --region all` prints for each division, at 2025 and 2035
+DIVISION_INDICATORS = ["Population|Total", "Enrolment|Primary", "Teachers|Gap", "Places|Utilisation|Primary"]
+
+
+def division_rows(values: dict, regions: list[str], years: list[int], show: list[int]) -> list[tuple]:
+    """Rows (region, [value of each of DIVISION_INDICATORS at each year of ``show``]) for the
+    regions asked for (the city first); NaN where a run did not keep the variable."""
+    from ..core.regions import of_region
+
+    out = []
+    for g in regions:
+        v = of_region(values, g)
+        row = []
+        for name in DIVISION_INDICATORS:
+            for y in show:
+                row.append(float(v[name][years.index(y)]) if name in v else float("nan"))
+        out.append((g, row))
+    return out
 
 
 def key_rows(values: dict[str, np.ndarray], years: list[int], show: list[int]) -> list[tuple]:

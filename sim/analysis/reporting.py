@@ -10,9 +10,11 @@ import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
+from ..core.regions import SEP
 from ..report.page import ReportInput, build_page, cohort_html, explain_figures
 from ..run.simulate import Prepared, RunResult, run, simulate
 from ..run.stream import read_columns, stream_draws, summarise, summary_of
+from ..run.write import with_region
 from .cohort import cohort_table
 from .explain import PART_LABELS, for_report
 from .targets import evaluate
@@ -45,6 +47,11 @@ def summarised(prep: Prepared, options: dict | None = None) -> ReportInput:
 def _input(prep: Prepared, summary, targets) -> ReportInput:
     files = [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in prep.loaded.chain]
     s = prep.scenario
+    # the divisions' rows (``<variable>@<division>``) apart: the charts of the city read the rest
+    by_division = summary["variable"].str.contains(SEP, regex=False)
+    regional = with_region(summary[by_division].reset_index(drop=True))
+    regional.insert(0, "scenario", s.name)
+    summary = summary[~by_division].reset_index(drop=True)
     summary.insert(0, "scenario", s.name)
     return ReportInput(
         name=s.name,
@@ -54,6 +61,7 @@ def _input(prep: Prepared, summary, targets) -> ReportInput:
         targets=targets,
         files=files,
         draws=s.draws,
+        regional=regional,
     )
 
 

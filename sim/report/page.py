@@ -97,6 +97,8 @@ class ReportInput:
     targets: pd.DataFrame  # sim.targets.evaluate output
     files: list[tuple[str, str]]  # (scenario file, sha256) for the file and every file it extends
     draws: int
+    # the divisions' summary: scenario, region, variable, year, q05 … q95, mean (empty: one city)
+    regional: pd.DataFrame | None = None
 
 
 def charts(runs: list[ReportInput], lang: str) -> list[tuple[str, object]]:

@@ -1,8 +1,11 @@
-"""The tidy result table (``scenario, draw, year, variable, value``) and its IAMC wide form.
+"""The tidy result table (``scenario, region, draw, year, variable, value``) and its IAMC wide form.
 
 >>> df = tidy("s", {"GER|Preschool": np.array([[0.9, 0.95]])}, np.array([2020, 2021]), np.array([0]))
->>> df[["draw", "year", "variable", "value"]].values.tolist()
-[[0, 2020, 'GER|Preschool', 0.9], [0, 2021, 'GER|Preschool', 0.95]]
+>>> df[["region", "draw", "year", "variable", "value"]].values.tolist()
+[['吉林市', 0, 2020, 'GER|Preschool', 0.9], ['吉林市', 0, 2021, 'GER|Preschool', 0.95]]
+
+A division's results (``<variable>@<division>``, sim/core/regions.py) are rows with its name in
+``region``; the city's rows come first.
 """
 
 from __future__ import annotations
@@ -15,29 +18,38 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..core.catalogue import known, label, unit
+from ..core.regions import CITY, split
 
 if TYPE_CHECKING:
     import pandas as pd
 
-COLUMNS = ("scenario", "draw", "year", "variable", "value")
+COLUMNS = ("scenario", "region", "draw", "year", "variable", "value")
 FLOAT_FORMAT = "%.10g"  # results.csv and summary.csv
 
 
 def tidy_columns(
     scenario: str, results: dict[str, np.ndarray], years: np.ndarray, draw_index: np.ndarray
 ) -> tuple[list[str], dict[str, np.ndarray]]:
-    """{variable: (D, T)} → the variables in order and the tidy table's columns (variable as
-    indices into them), rows ordered by variable, draw, year."""
-    names = sorted(results)
-    missing = [n for n in names if not known(n)]
+    """{variable: (D, T)} → the variables and regions in order and the tidy table's columns
+    (variable and region as indices into them), rows ordered by region (the city first),
+    variable, draw, year. Returns (variables, columns); ``columns["regions"]`` lists the regions."""
+    parts = {k: split(k) for k in results}
+    regions = sorted({r for _, r in parts.values()}, key=lambda r: (r != CITY, r))
+    order = sorted(results, key=lambda k: (regions.index(parts[k][1]), parts[k][0]))
+    variables = sorted({v for v, _ in parts.values()})
+    missing = [v for v in variables if not known(v)]
     if missing:
         raise KeyError(f"result variables without a catalogue entry: {missing}")
-    stacked = np.stack([np.asarray(results[n], dtype=float) for n in names])  # (V, D, T)
+    stacked = np.stack([np.asarray(results[n], dtype=float) for n in order])  # (V, D, T)
     V, D, T = stacked.shape
-    return names, {
+    vcode = np.array([variables.index(parts[n][0]) for n in order], dtype=np.int64)
+    rcode = np.array([regions.index(parts[n][1]) for n in order], dtype=np.int64)
+    return variables, {
+        "regions": regions,
+        "region": np.repeat(rcode, D * T),
         "draw": np.tile(np.repeat(np.asarray(draw_index, dtype=np.int64), T), V),
         "year": np.tile(np.asarray(years, dtype=np.int64), V * D),
-        "variable": np.repeat(np.arange(V), D * T),
+        "variable": np.repeat(vcode, D * T),
         "value": stacked.reshape(-1),
     }
 
@@ -53,6 +65,7 @@ def tidy(
     return pd.DataFrame(
         {
             "scenario": pd.Categorical([scenario] * n),
+            "region": pd.Categorical.from_codes(cols["region"], categories=cols["regions"]),
             "draw": cols["draw"],
             "year": cols["year"],
             "variable": pd.Categorical.from_codes(cols["variable"], categories=names),
@@ -71,12 +84,14 @@ def write_results(
     names, cols = tidy_columns(scenario, results, years, draw_index)
     n = len(cols["value"])
     variable = [names[i] for i in cols["variable"].tolist()]
+    region = [cols["regions"][i] for i in cols["region"].tolist()]
     with open(folder / "results.csv", "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(COLUMNS)
         w.writerows(
             zip(
                 [scenario] * n,
+                region,
                 cols["draw"].tolist(),
                 cols["year"].tolist(),
                 variable,
@@ -101,7 +116,14 @@ def _write_parquet(path: Path, scenario: str, names: list[str], cols: dict) -> N
         pandas_version = version("pandas")
     except PackageNotFoundError:  # pragma: no cover - pandas is a dependency
         pandas_version = None
-    types = {"scenario": "object", "draw": "int64", "year": "int64", "variable": "object", "value": "float64"}
+    types = {
+        "scenario": "object",
+        "region": "object",
+        "draw": "int64",
+        "year": "int64",
+        "variable": "object",
+        "value": "float64",
+    }
     meta = {
         "index_columns": [],
         "column_indexes": [],
@@ -123,6 +145,7 @@ def _write_parquet(path: Path, scenario: str, names: list[str], cols: dict) -> N
     table = pa.table(
         {
             "scenario": _strings(pa, [scenario], np.zeros(n, dtype=np.int64)),
+            "region": _strings(pa, cols["regions"], cols["region"]),
             "draw": _numbers(pa, cols["draw"], pa.int64()),
             "year": _numbers(pa, cols["year"], pa.int64()),
             "variable": _strings(pa, names, cols["variable"]),
@@ -156,7 +179,7 @@ def _strings(pa, names: list[str], codes: np.ndarray):
 def wide(df: pd.DataFrame, years: list[int] | None = None, labels: bool = True) -> pd.DataFrame:
     """IAMC wide format: one row per scenario × draw × variable, one column per year, with unit
     (and the Chinese and English labels)."""
-    index = [c for c in ("scenario", "draw", "variable") if c in df.columns]
+    index = [c for c in ("scenario", "region", "draw", "variable") if c in df.columns]
     w = df.pivot_table(index=index, columns="year", values="value", observed=True)
     if years is not None:
         w = w[[y for y in years if y in w.columns]]

@@ -18,10 +18,12 @@ import numpy as np
 
 from ..core.context import StageContext
 from ..core.errors import ModelError, ScenarioError
+from ..core.regions import CITY, key, of_region, regions_of
+from ..core.regions import key as region_key
 from ..schema.load import Loaded, load
 from ..schema.scenario import MAX_DRAWS, Scenario
 from ..stages import STAGES, can_vary, variable_paths
-from ..stages.regions import divisions, fold
+from ..stages.regions import KEY_REGIONAL, divisions, fold
 from .executors import auto_chunk, chunks, map_chunks, share, worker_count
 from .sampling import sample
 from .tables import read_tables
@@ -92,16 +94,16 @@ def check_division_names(loaded: Loaded, table) -> None:
             for i, p in enumerate(loaded.scenario.finance.projects)
             if p.region is not None
         ]
-    for key, name in named:
+    for path, name in named:
         if name in known:
             continue
-        file, line = loaded.origins.get(key, (loaded.path, None))
+        file, line = loaded.origins.get(path, (loaded.path, None))
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.3)
         raise ScenarioError(
             f"no division {name!r} in {cfg.table}",
             file=file,
             line=line,
-            key=".".join(str(k) for k in key),
+            key=".".join(str(k) for k in path),
             hint=(f"did you mean {close[0]!r}? " if close else "") + "divisions: " + ", ".join(known),
         )
 
@@ -177,6 +179,11 @@ def simulate(
         tolerance = scenario.finance.tolerance if scenario.finance is not None else 0.0
         ctx.results, ctx.regional = fold(ctx.results, ctx.regions.R, tolerance)
         ctx.draws //= ctx.regions.R
+        # each division's results beside the city's: all of them for one draw, the key ones for many
+        keep = ctx.regional if scenario.draws == 1 else [v for v in KEY_REGIONAL if v in ctx.regional]
+        for v in keep:
+            for r, name in enumerate(ctx.regions.names):
+                ctx.results[region_key(v, name)] = ctx.regional[v][:, r]
     unread = sorted(set(ctx.perturb) - ctx.consumed)
     if unread:  # check_variable_paths refuses these up front: reaching here is a bug in STAGES.varies
         raise RuntimeError(f"uncertain input {unread[0]!r} was drawn but no stage read it")
@@ -277,10 +284,21 @@ class RunResult:
     def value(self, variable: str, year: int, draw: int = 0) -> float:
         return float(self.results[variable][draw, int(np.searchsorted(self.years, year))])
 
-    def frame(self):
+    def frame(self, region: str | None = CITY):
+        """The tidy table of one region's results (the city by default; None: every region)."""
         from .results import tidy
 
-        return tidy(self.scenario.name, self.results, self.years, self.draw_index)
+        results = (
+            self.results
+            if region is None
+            else {key(v, region): a for v, a in of_region(self.results, region).items()}
+        )
+        return tidy(self.scenario.name, results, self.years, self.draw_index)
+
+    @property
+    def regions(self) -> list[str]:
+        """The city, then its divisions when the scenario has them."""
+        return regions_of(self.results)
 
 
 def run(

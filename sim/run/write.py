@@ -109,6 +109,7 @@ def write_monte_carlo(
             for v, x in largest.items()
             if v.startswith("Check|") and x != 0
         ]
+        summary = with_region(summary)
         summary.insert(0, "scenario", s.name)
         summary.to_csv(tmp / "summary.csv", index=False, float_format="%.10g")
         if finish is not None:
@@ -128,6 +129,18 @@ def write_monte_carlo(
             timings_s={k: round(v, 6) for k, v in timings.items()},
         )
     return job.final, medians, streamed.failed
+
+
+def with_region(summary):
+    """A summary table whose ``variable`` holds division results (``<variable>@<division>``) split
+    into ``region`` and ``variable`` columns (the city: 吉林市)."""
+    from ..core.regions import split
+
+    parts = [split(v) for v in summary["variable"].tolist()]
+    out = summary.copy()
+    out["variable"] = [v for v, _ in parts]
+    out.insert(0, "region", [r for _, r in parts])
+    return out
 
 
 def memory_needed(draws: int, years: int, variables: int = 250, in_memory: bool = True) -> int:

@@ -193,6 +193,33 @@ def tegang_weights(div: Divisions, rural_need: np.ndarray) -> np.ndarray:
 
 
 # ====================================================================== the city from its divisions
+# what a run of many draws keeps of each division (a run of one draw keeps every variable): the
+# indicators a planner compares between divisions
+KEY_REGIONAL = (
+    "Population|Total",
+    "Population|Births",
+    "Population|Net migration",
+    "Enrolment|Preschool",
+    "Enrolment|Primary",
+    "Enrolment|Junior",
+    "Enrolment|Upper secondary",
+    "Enrolment|Secondary vocational",
+    "GER|Preschool",
+    "GER|Upper secondary",
+    "Teachers|Demand",
+    "Teachers|Supply",
+    "Teachers|Gap",
+    "Teachers|Gap|Primary",
+    "Teachers|Gap|Junior",
+    "Teachers|Tegang|Hires",
+    "Teachers|Student-teacher ratio|Primary",
+    "Places|Utilisation|Primary",
+    "Places|Utilisation|Junior",
+    "Places|Needed|Primary",
+    "Places|Needed|Junior",
+    "Spending|Total",
+)
+
 LEVEL_LABELS = ("Preschool", "Primary", "Junior", "Senior general", "Secondary vocational")
 
 
