@@ -230,7 +230,9 @@ def run(
     from sim.analysis.jobs import check_region, run_job
     from sim.core.regions import ALL, CITY, of_region, regions_of
 
-    r = run_job(scenario, out, draws, seed, engine, workers, scheduler, chunk, progress=_progress)
+    r = run_job(
+        scenario, out, draws, seed, engine, workers, scheduler, chunk, progress=_progress, region=region
+    )
     suffix = "" if r.draws == 1 else f" — median of {r.draws} draws (summary.csv has the quantiles)"
     chosen = check_region(region, regions_of(r.values))
     if region == ALL:
@@ -588,6 +590,52 @@ def explain(
     t.add_row("change 变化", f"{df.attrs['total']:+,.4g}")
     _console().print(t)
     typer.echo(f"method: {df.attrs['method']}; parts − change = {df.attrs['residual']:.3g}")
+
+
+@command
+def allocate(
+    scenario: str = typer.Argument(..., help="A scenario name or file with a regions: section."),
+    year: int = typer.Option(..., "--year", help="The school year whose teachers are moved (e.g. 2027)."),
+    objective: str | None = typer.Option(
+        None,
+        "--objective",
+        help="moves (fewest teachers moved) or cost (least cost; default: the scenario's).",
+    ),
+) -> None:
+    """Teachers to move between divisions so that every division's pupils per teacher is inside its
+    staffing band in a year: the fewest moves (or the least cost), at most the scenario's cap a
+    division (a transportation problem, scipy's linprog).
+
+    Example: [bold]edusim allocate baseline --year 2027[/bold]
+    """
+    from rich.table import Table
+
+    from sim.analysis.jobs import allocate_job
+
+    r = allocate_job(scenario, year, objective)
+    a = r.allocation
+    t = Table(title=f"调配方案 teacher moves — {r.scenario.name} {r.year} ({r.objective})")
+    for col in ("调出 from", "调入 to", "学段 level", "教师 teachers", "费用 cost (元)"):
+        t.add_column(col, justify="right" if col.startswith(("教师", "费用")) else "left")
+    index = {n: i for i, n in enumerate(r.names)}
+    for frm, to, level, n in a.table(r.names, r.levels):
+        t.add_row(frm, to, level, f"{n:,}", f"{n * r.cost[index[frm], index[to]]:,.0f}")
+    _console().print(t)
+    d = Table(title="区县 divisions: teachers outside the band before → after (+ above, − short)")
+    d.add_column("区县 division")
+    for L in r.levels:
+        d.add_column(L, justify="right")
+    for i, n in enumerate(r.names):
+        d.add_row(
+            n, *(f"{int(a.gap_before[i, k]):+,} → {int(a.gap_after[i, k]):+,}" for k in range(len(r.levels)))
+        )
+    _console().print(d)
+    cost = float((a.moves * r.cost[:, :, None]).sum())
+    typer.echo(
+        f"moved {a.total_moved:,} teachers, cost {cost:,.0f} yuan; "
+        + ("every division inside its band" if a.feasible else "some divisions stay outside their band")
+        + f" (solver: {a.solver})"
+    )
 
 
 @command

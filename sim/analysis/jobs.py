@@ -122,6 +122,19 @@ def check_region(region: str, available: list[str]) -> list[str]:
     )
 
 
+def region_names(prep: Prepared, options: dict | None = None) -> list[str]:
+    """The regions a run of the prepared scenario will have: the city, then its divisions (none
+    with the discrete-event engine, which models one city)."""
+    from ..core.regions import CITY
+
+    s = prep.scenario
+    if s.regions is None or (options or {}).get("engine", "aggregate") != "aggregate":
+        return [CITY]
+    from ..stages.regions import group_counts
+
+    return [CITY, *group_counts(prep.tables[s.regions.table])[0]]
+
+
 def division_targets(targets: list, results: dict) -> list:
     """The scenario's targets that apply to a division: rates and ratios (a count such as 23,000
     vocational students is the city's), of indicators the run kept for its divisions."""
@@ -159,9 +172,11 @@ def run_job(
     scheduler: str | None = None,
     chunk: int | None = None,
     progress: Callable[[int, int], Callable[[int], None]] | None = None,
+    region: str = "吉林市",
 ) -> RunOutcome:
     """Load once, run (streaming many draws to disk), write a new run folder (``chunk``: draws
-    per chunk; None chooses it from the draws, workers and engine)."""
+    per chunk; None chooses it from the draws, workers and engine). ``region`` (what will be
+    printed) is checked before anything runs."""
     from ..run.executors import open_executor
     from ..run.simulate import prepare, run
     from ..run.write import check_memory, write_monte_carlo, write_run
@@ -171,6 +186,7 @@ def run_job(
     prep = prepare(ref, draws, seed)
     loading = time.perf_counter() - t0
     s = prep.scenario
+    check_region(region, region_names(prep, options))
     notes: list[str] = []
     if s.draws == 1 and workers is None and scheduler is None:
         res = run(prep, options)
@@ -631,6 +647,76 @@ def export_job(folder: Path, out: Path, fmt: str = "iamc", region: str = "吉林
     else:
         write_file(lambda p: table.to_excel(p, index=False, sheet_name="results"), out)
     return out, len(table)
+
+
+# ------------------------------------------------------------------ allocate
+@dataclass
+class AllocationOutcome:
+    scenario: object
+    year: int
+    names: list[str]
+    levels: list[str]  # labels, TEACHER_LEVELS order
+    pupils: np.ndarray  # (R, L)
+    teachers: np.ndarray  # (R, L)
+    band: np.ndarray  # (L, 2) low, high
+    allocation: object  # sim.stages.teachers.allocation.Allocation
+    cost: np.ndarray  # (R, R) yuan a teacher moved on each route
+    objective: str
+
+
+def allocate_job(ref: str, year: int, objective: str | None = None) -> AllocationOutcome:
+    """The moves between divisions that bring every division's pupils per teacher into the staffing
+    band in ``year``, from the scenario's deterministic run (``edusim allocate``)."""
+    import numpy as np
+
+    from ..core.levels import LABEL, TEACHER_LEVELS
+    from ..core.paths import data_dir
+    from ..run.simulate import prepare, simulate
+    from ..stages.regions import route_costs
+    from ..stages.teachers.allocation import allocate
+
+    prep = prepare(ref, draws=1)
+    s = prep.scenario
+    if s.regions is None or s.teachers is None:
+        raise UserError(
+            f"{s.name} has no {'regions' if s.regions is None else 'teachers'}: section: nothing to allocate",
+            key="SCENARIO",
+            hint="allocate moves teachers between divisions: use a scenario that extends baseline",
+        )
+    year = check_year(prep, year, "--year")
+    if objective is not None and objective not in ("moves", "cost"):
+        raise UserError(f"--objective must be moves or cost, got {objective!r}", key="--objective")
+    objective = objective or s.regions.redeployment.objective
+    ctx = simulate(s, prep.tables)
+    t = int(np.searchsorted(s.years, year))
+    labels = [LABEL[lv] for lv in TEACHER_LEVELS]
+    pupils = np.stack([ctx.regional[f"Enrolment|{L}"][0, :, t] for L in labels], axis=1)
+    teachers = np.stack([ctx.regional[f"Teachers|Supply|{L}"][0, :, t] for L in labels], axis=1)
+    band = np.array(
+        [
+            [getattr(s.teachers.staffing_band, lv).low, getattr(s.teachers.staffing_band, lv).high]
+            for lv in TEACHER_LEVELS
+        ]
+    )
+    names = list(ctx.regions.names)
+    shapes = json.loads((data_dir() / "districts.geojson").read_text(encoding="utf-8"))
+    seat = {f["properties"]["name"]: f["properties"]["cp"] for f in shapes["features"]}
+    missing = [n for n in names if n not in seat]
+    if missing and objective == "cost":
+        raise UserError(f"no seat for {missing[0]} in data/districts.geojson", hint="use --objective moves")
+    seats = np.array([seat.get(n, [0.0, 0.0]) for n in names], dtype=float)
+    rd = s.regions.redeployment
+    cost = route_costs(seats, rd.cost_per_teacher)
+    result = allocate(
+        pupils,
+        teachers,
+        band[:, 0],
+        band[:, 1],
+        cost=cost if objective == "cost" else None,
+        cap=np.full(len(names), rd.cap),
+        objective=objective,
+    )
+    return AllocationOutcome(s, year, names, labels, pupils, teachers, band, result, cost, objective)
 
 
 # ------------------------------------------------------------------ validate, list

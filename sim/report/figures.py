@@ -63,6 +63,8 @@ TEXT = {
         "leave": "离校（就业等）",
         "never": "未达成",
         "assumed": "由假设决定",
+        "surplus": "富余",
+        "shortage": "短缺",
     },
     "en": {
         "met": "met",
@@ -82,6 +84,8 @@ TEXT = {
         "leave": "leave school (work etc.)",
         "never": "never",
         "assumed": "holds by assumption",
+        "surplus": "surplus",
+        "shortage": "shortage",
     },
 }
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
@@ -608,7 +612,12 @@ def waterfall(
 
 
 def division_map(
-    values: dict[str, float], geojson: dict, variable: str, lang: str, title: str, diverging: bool = False
+    values: dict[str, float],
+    geojson: dict,
+    variable: str,
+    lang: str,
+    title: str,
+    diverging: bool = False,
 ) -> go.Figure:
     """A choropleth of one value per division, drawn as filled polygons on plain axes.
 
@@ -623,12 +632,43 @@ def division_map(
     >>> fig.data[0].name, fig.data[1].hovertext[0], fig.data[0].fillcolor == fig.data[1].marker.color[0]
     ('A', 'A: 3 persons', True)
     """
+    return division_maps({"": values}, geojson, variable, lang, title, diverging)
+
+
+def division_maps(
+    panels: dict[str, dict[str, float]],
+    geojson: dict,
+    variable: str,
+    lang: str,
+    title: str,
+    diverging: bool = False,
+) -> go.Figure:
+    """Choropleths side by side on one colour scale (a value per division in each panel: the years
+    of one scenario, say), so a colour means the same value in every panel.
+
+    ``panels``: {panel title: {division: value}}; a panel titled ``""`` gets no title. With
+    ``diverging`` the scale is symmetric around zero, red below (``−`` shortage) and blue above
+    (``+`` surplus), and the colour bar says so.
+
+    >>> gj = {"features": [{"properties": {"name": "甲", "en": "A", "cp": [0.5, 0.5]},
+    ...        "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}}]}
+    >>> fig = division_maps({"2025": {"甲": -3.0}, "2035": {"甲": 6.0}}, gj, "Teachers|Gap", "en",
+    ...                     "gap", diverging=True)
+    >>> [a.text for a in fig.layout.annotations], fig.data[-1].marker.cmin, fig.data[-1].marker.cmax
+    (['2025', '2035'], -6.0, 6.0)
+    >>> fig.data[-1].marker.colorbar.ticktext[0], fig.data[-1].marker.colorbar.ticktext[-1]
+    ('−6 shortage', '+6 surplus')
+    """
     from plotly.colors import sample_colorscale
 
     feats = geojson["features"]
     names = [f["properties"]["name"] for f in feats]
-    shown = [values.get(n) for n in names]
-    have = [v for v in shown if v is not None and np.isfinite(v)]
+    have = [
+        v
+        for vals in panels.values()
+        for v in (vals.get(n) for n in names)
+        if v is not None and np.isfinite(v)
+    ]
     lo, hi = (min(have), max(have)) if have else (0.0, 1.0)
     if diverging:
         lo, hi = -max(abs(lo), abs(hi), 1e-12), max(abs(lo), abs(hi), 1e-12)
@@ -638,59 +678,102 @@ def division_map(
     scale = [[i / 10, c] for i, c in enumerate(colours)]
     span = hi - lo if hi > lo else 1.0
     u = unit(variable)
-    fig = go.Figure()
-    colors, labels = [], []
-    for f, name, v in zip(feats, names, shown, strict=True):
-        ok = v is not None and np.isfinite(v)
-        color = sample_colorscale(scale, [(v - lo) / span])[0] if ok else "#d9d9d9"
-        colors.append(color)
-        geom = f["geometry"]
-        polygons = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
-        xs, ys = [], []
-        for poly in polygons:
-            ring = poly[0]  # the outer ring; the divisions have no holes
-            xs += [p[0] for p in ring] + [None]
-            ys += [p[1] for p in ring] + [None]
-        label = name if lang == "zh" else f["properties"].get("en", name)
-        labels.append(label)
+    ulabel = unit_label(variable, lang)
+    labels = [
+        name if lang == "zh" else f["properties"].get("en", name)
+        for f, name in zip(feats, names, strict=True)
+    ]
+    cx, cy = zip(*(_centroid(f["geometry"]) for f in feats), strict=True)
+    titles = list(panels)
+    fig = make_subplots(
+        rows=1,
+        cols=len(titles),
+        subplot_titles=titles if any(titles) else None,
+        horizontal_spacing=0.02,
+    )
+    L = TEXT[lang]
+    for k, vals in enumerate(panels.values()):
+        shown = [vals.get(n) for n in names]
+        colors = []
+        for f, label, v in zip(feats, labels, shown, strict=True):
+            ok = v is not None and np.isfinite(v)
+            color = sample_colorscale(scale, [(v - lo) / span])[0] if ok else "#d9d9d9"
+            colors.append(color)
+            geom = f["geometry"]
+            polygons = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+            xs, ys = [], []
+            for poly in polygons:
+                ring = poly[0]  # the outer ring; the divisions have no holes
+                xs += [p[0] for p in ring] + [None]
+                ys += [p[1] for p in ring] + [None]
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines",
+                    fill="toself",
+                    fillcolor=color,
+                    line=dict(color="white", width=1),
+                    name=label,
+                    hoverinfo="skip",
+                    showlegend=False,
+                ),
+                row=1,
+                col=k + 1,
+            )
+
+        def said(v, short=False):
+            if v is None or not np.isfinite(v):
+                return "—"
+            if not diverging:
+                return fmt(v, u) if short else f"{fmt(v, u)} {ulabel}"
+            word = L["surplus"] if v > 0 else L["shortage"] if v < 0 else ""
+            return _signed(v, u) if short else f"{_signed(v, u)} {ulabel} {word}".rstrip()
+
+        # one marker per division at the centroid of its largest part: the name and the hover text
         fig.add_trace(
             go.Scatter(
-                x=xs,
-                y=ys,
-                mode="lines",
-                fill="toself",
-                fillcolor=color,
-                line=dict(color="white", width=1),
-                name=label,
-                hoverinfo="skip",
+                x=cx,
+                y=cy,
+                mode="markers+text",
+                # the name and the value printed on the division (a screenshot has no hover), in the
+                # colour that reads on its fill, with a halo where it spills onto a neighbour
+                text=[
+                    f"{_short(lab)}<br>{said(v, short=True)}" for lab, v in zip(labels, shown, strict=True)
+                ],
+                textposition="middle center",
+                textfont=dict(
+                    size=10,
+                    color=[_ink(c) for c in colors],
+                    shadow=[_halo(c) for c in colors],
+                ),
+                hovertext=[f"{lab}: {said(v)}" for lab, v in zip(labels, shown, strict=True)],
+                hoverinfo="text",
+                customdata=[v if v is not None and np.isfinite(v) else None for v in shown],  # the values
+                name="",
                 showlegend=False,
-            )
-        )
-    # one marker per division at the centroid of its largest part: the name and the hover text
-    cx, cy = zip(*(_centroid(f["geometry"]) for f in feats), strict=True)
-    text = [
-        f"{lab}: {fmt(v, u) if v is not None else '—'} {unit_label(variable, lang)}"
-        for lab, v in zip(labels, shown, strict=True)
-    ]
-    fig.add_trace(
-        go.Scatter(
-            x=cx,
-            y=cy,
-            mode="markers+text",
-            text=labels,
-            textposition="top center",
-            hovertext=text,
-            hoverinfo="text",
-            name="",
-            showlegend=False,
-            marker=dict(
-                size=7,
-                color=colors,
-                line=dict(color="black", width=0.5),
+                # a hover target under the text, not drawn: the fill is the colour
+                marker=dict(size=24, color=colors, opacity=0),
             ),
+            row=1,
+            col=k + 1,
         )
-    )
     # the colour bar: an invisible trace on the same scale
+    bar = dict(title=ulabel)
+    if diverging:
+        ticks = [lo, lo / 2, 0.0, hi / 2, hi]
+        bar.update(
+            tickvals=ticks,
+            ticktext=[
+                f"{_signed(lo, u)} {L['shortage']}",
+                _signed(lo / 2, u),
+                "0",
+                _signed(hi / 2, u),
+                f"{_signed(hi, u)} {L['surplus']}",
+            ],
+        )
+    elif u == "fraction":
+        bar.update(tickformat=".0%")
     fig.add_trace(
         go.Scatter(
             x=[cx[0]],
@@ -705,21 +788,132 @@ def division_map(
                 cmax=hi,
                 colorscale=scale,
                 showscale=True,
-                colorbar=dict(title=unit_label(variable, lang)),
+                colorbar=bar,
             ),
-        )
+        ),
+        row=1,
+        col=1,
     )
     lat = float(np.mean(cy))
     fig.update_layout(
         title=title,
         height=600,
         template="plotly_white",
-        margin=dict(l=20, r=20, t=60, b=20),
+        margin=dict(l=20, r=20, t=80 if any(titles) else 60, b=20),
         font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
     )
     # degrees of longitude are shorter than degrees of latitude by cos(latitude)
     fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1 / np.cos(np.radians(lat)))
+    for k in range(len(titles)):
+        fig.update_yaxes(
+            visible=False,
+            scaleanchor="x" if k == 0 else f"x{k + 1}",
+            scaleratio=1 / np.cos(np.radians(lat)),
+            row=1,
+            col=k + 1,
+        )
+    return fig
+
+
+def _ink(fill: str) -> str:
+    """Black text on a light fill, white on a dark one (``fill``: "rgb(r, g, b)" or "#rrggbb")."""
+    if fill.startswith("#"):
+        r, g, b = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
+    else:
+        r, g, b = (float(x) for x in fill[fill.index("(") + 1 : fill.index(")")].split(",")[:3])
+    return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 140 else "#222"
+
+
+def _short(label: str) -> str:
+    """An English division name without its kind, to fit the small urban districts ("Changyi")."""
+    head, _, kind = label.rpartition(" ")
+    return head if head and kind in ("District", "County", "City") else label
+
+
+def _halo(fill: str) -> str:
+    """A CSS text shadow around the text in its fill's colour (the text stays legible on a neighbour)."""
+    return ", ".join(f"{dx}px {dy}px 1px {fill}" for dx, dy in ((1, 1), (-1, -1), (1, -1), (-1, 1)))
+
+
+def _signed(v: float, u: str) -> str:
+    """A signed value with a true minus sign (−), as a gap reads; persons as whole numbers."""
+    text = f"{v:+,.0f}" if u in ("persons", "persons per year") else fmt_margin(v, u)
+    return text.replace("-", "−")
+
+
+def division_panels(
+    regional: pd.DataFrame,
+    variable: str,
+    lang: str,
+    title: str,
+    divisions: list[tuple[str, str]],
+    scenarios: list[str],
+    cols: int = 3,
+) -> go.Figure:
+    """Small multiples of one variable: a panel per division on one y scale, a line per scenario
+    (fans with draws), each scenario in the colour it has elsewhere on the page (its place in
+    ``scenarios``).
+
+    ``regional``: a summary by division (``scenario, region, variable, year, q05 … q95``);
+    ``divisions``: (name in ``region``, label shown) in panel order.
+    """
+    sub = regional[regional["variable"] == variable]
+    rows = max(1, -(-len(divisions) // cols))
+    ulabel = unit_label(variable, lang)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        shared_xaxes="all",
+        shared_yaxes="all",
+        subplot_titles=[f"{label} ({ulabel})" for _, label in divisions],
+        vertical_spacing=0.08,
+        horizontal_spacing=0.03,
+    )
+    rate = _is_rate(variable)
+    present = set(map(str, pd.unique(sub["scenario"])))
+    shown: set[str] = set()
+    for i, (name, label) in enumerate(divisions):
+        r, c = i // cols + 1, i % cols + 1
+        part = sub[sub["region"] == name]
+        for j, sc in enumerate(scenarios):
+            if sc not in present:
+                continue
+            s = part[part["scenario"] == sc].sort_values("year")
+            if s.empty:
+                continue
+            _add_series(
+                fig,
+                s,
+                sc,
+                PALETTE[j % len(PALETTE)],
+                "solid",
+                lang,
+                row=r,
+                col=c,
+                showlegend=sc not in shown,
+                group=sc,
+                rate=rate,
+            )
+            shown.add(sc)
+            # the division's name in the hover box, not only the scenario's
+            fig.data[
+                -1
+            ].hovertemplate = f"%{{x}}: %{{y:{'.1%' if rate else ',.0f'}}}<extra>{sc} · {label}</extra>"
+    if variable.startswith("Teachers|Gap"):
+        fig.add_hline(y=0, line=dict(color="#888", width=1, dash="dot"), row="all", col="all")
+    fig.update_yaxes(tickformat=".0%" if rate else ",")
+    for r in range(1, rows + 1):
+        fig.update_yaxes(title_text=ulabel, row=r, col=1)
+    fig.update_xaxes(dtick=5)
+    fig.update_layout(
+        title=title,
+        height=230 * rows + 130,
+        template="plotly_white",
+        hovermode="x unified",
+        legend=dict(orientation="h", y=-0.1),
+        margin=dict(l=70, r=20, t=80, b=60),
+        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+    )
     return fig
 
 

@@ -9,13 +9,16 @@ escaped, so nothing a scenario says can become markup or script.
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import pandas as pd
 
 from ..core.levels import LABEL, TEACHER_LEVELS
 from ..core.levels import LEVELS as LEVEL_TABLE
+from ..core.paths import data_dir
 from . import figures as F
 
 UI = {
@@ -34,6 +37,10 @@ UI = {
         "pay": "教师工资与公务员工资",
         "rules": "经费规则（1=遵守, 0=违反）",
         "sankey": "学生流向",
+        "div_gap_map": "区县：教师余缺地图（中位数）",
+        "div_util_map": "区县：小学学位使用率地图（中位数）",
+        "div_enrolment": "区县：小学在校生",
+        "div_gap": "区县：教师余缺（+ 富余，− 短缺）",
         "scenarios": "情景",
         "hash": "情景文件哈希",
         "version": "edusim 版本",
@@ -58,6 +65,10 @@ UI = {
         "pay": "Teachers' pay and civil servants' pay",
         "rules": "Money rules (1 holds, 0 breached)",
         "sankey": "Student flows",
+        "div_gap_map": "Divisions: teacher gap on the map (median)",
+        "div_util_map": "Divisions: primary place utilisation on the map (median)",
+        "div_enrolment": "Divisions: primary pupils",
+        "div_gap": "Divisions: teacher gap (+ surplus, − shortage)",
         "scenarios": "Scenarios",
         "hash": "scenario file hash",
         "version": "edusim version",
@@ -146,6 +157,7 @@ def charts(runs: list[ReportInput], lang: str) -> list[tuple[str, object]]:
                 ),
             )
         )
+    out += division_charts(runs, lang)  # after the teachers: the divisions' section (none without)
     if "Spending|Total" in have:
         out.append(
             (
@@ -179,6 +191,65 @@ def charts(runs: list[ReportInput], lang: str) -> list[tuple[str, object]]:
     years = sorted(first.results["year"].unique())
     year = 2025 if 2025 in years else int(years[-1])
     out.append((u["sankey"], F.sankey(df, first.name, year, lang, u["sankey"])))
+    return out
+
+
+# the divisions' section: the teacher gap mapped in two years, primary places mapped in the last,
+# and a panel per division for the key series
+MAP_YEARS = (2025, 2035)
+DIVISION_SERIES = ("Enrolment|Primary", "Teachers|Gap")
+
+
+@lru_cache(maxsize=1)
+def division_shapes() -> dict:
+    """The divisions' boundaries (data/districts.geojson, drawn offline by ``figures.division_maps``)."""
+    return json.loads((data_dir() / "districts.geojson").read_text(encoding="utf-8"))
+
+
+def division_charts(runs: list[ReportInput], lang: str) -> list[tuple[str, object]]:
+    """The divisions' figures, or none when no scenario has divisions. The maps show the first
+    scenario with divisions (medians); the panels every scenario with divisions, each in its colour."""
+    u = UI[lang]
+    with_divisions = [r for r in runs if r.regional is not None and len(r.regional)]
+    if not with_divisions:
+        return []
+    first = with_divisions[0]
+    reg = pd.concat([r.regional for r in with_divisions], ignore_index=True)
+    geo = division_shapes()
+    props = [f["properties"] for f in geo["features"]]
+    have = set(map(str, pd.unique(reg["region"])))
+    # the map's order (urban districts, then counties); a division the map lacks goes last
+    divisions = [(p["name"], p["name"] if lang == "zh" else p.get("en", p["name"])) for p in props]
+    divisions = [d for d in divisions if d[0] in have]
+    divisions += [(n, n) for n in sorted(have - {d[0] for d in divisions})]
+    mine = first.regional
+    years = sorted(int(y) for y in pd.unique(mine["year"]))
+    map_years = [y for y in MAP_YEARS if y in years] or years[-1:]
+
+    def values(variable: str, year: int) -> dict[str, float]:
+        part = mine[(mine["variable"] == variable) & (mine["year"] == year)]
+        return dict(zip(part["region"].astype(str), part["q50"].astype(float), strict=True))
+
+    def named(variable: str, year: int) -> str:
+        return f"{year} · {F.var_label(variable, lang)} ({F.unit_label(variable, lang)})"
+
+    out: list[tuple[str, object]] = []
+    variables = set(map(str, pd.unique(mine["variable"])))
+    tag = f" — {first.name}"
+    if "Teachers|Gap" in variables:
+        panels = {named("Teachers|Gap", y): values("Teachers|Gap", y) for y in map_years}
+        fig = F.division_maps(panels, geo, "Teachers|Gap", lang, u["div_gap_map"] + tag, diverging=True)
+        out.append((u["div_gap_map"], fig))
+    util = "Places|Utilisation|Primary"
+    if util in variables:
+        y = map_years[-1]
+        fig = F.division_maps({named(util, y): values(util, y)}, geo, util, lang, u["div_util_map"] + tag)
+        out.append((u["div_util_map"], fig))
+    scenarios = [r.name for r in runs]  # every scenario's place: its colour on the rest of the page
+    for variable, key in zip(DIVISION_SERIES, ("div_enrolment", "div_gap"), strict=True):
+        if variable in set(map(str, pd.unique(reg["variable"]))):
+            fig = F.division_panels(reg, variable, lang, u[key], divisions, scenarios)
+            out.append((u[key], fig))
     return out
 
 

@@ -265,17 +265,17 @@ def check_divisions(df, path: Path) -> None:
     missing = [c for c in DIVISION_COLUMNS if c not in df.columns]
     if missing:
         raise ScenarioError(f"missing column(s) {missing}; expected {DIVISION_COLUMNS}", file=path, line=1)
-    skip = _comment_lines(path)
+    line = _data_lines(path)
     names = [str(x) for x in df["name"].to_numpy()]
     for i, n in enumerate(names):
         if names.index(n) != i:
-            raise ScenarioError(f"division {n!r} is listed twice", file=path, line=i + 2 + skip, key="name")
+            raise ScenarioError(f"division {n!r} is listed twice", file=path, line=line(i), key="name")
     for i, k in enumerate(str(x) for x in df["kind"].to_numpy()):
         if k not in DIVISION_KINDS:
             raise ScenarioError(
                 f"kind {k!r} of {names[i]} is not one of {', '.join(DIVISION_KINDS)}",
                 file=path,
-                line=i + 2 + skip,
+                line=line(i),
                 key="kind",
             )
     try:
@@ -286,16 +286,16 @@ def check_divisions(df, path: Path) -> None:
     for r, c in np.argwhere(~np.isfinite(values) | (values < 0) | ((values > 1) & share)):
         raise ScenarioError(
             f"{DIVISION_COLUMNS[3 + c]} of {names[r]} must be {'≥ 0' if c == 0 else 'a share from 0 to 1'}, "
-            f"got {values[r, c]!r}",
+            f"got {float(values[r, c]):g}",
             file=path,
-            line=int(r) + 2 + skip,
+            line=line(int(r)),
             key=DIVISION_COLUMNS[3 + c],
         )
     for r in np.flatnonzero(values[:, 0] <= 0):
         raise ScenarioError(
             f"{names[r]} has no population",
             file=path,
-            line=int(r) + 2 + skip,
+            line=line(int(r)),
             key="population",
             hint="every division needs its census population; remove the row if it is not part of the city",
         )
@@ -305,7 +305,7 @@ def check_divisions(df, path: Path) -> None:
         raise ScenarioError(
             f"the age shares of {names[r]} add up to {total[r]:.4f}, not 1",
             file=path,
-            line=int(r) + 2 + skip,
+            line=line(int(r)),
             key="share_0_4",
             hint="share_0_4 + share_5_9 + share_10_14 + share_15_64 + share_65_plus must be 1",
         )
@@ -352,6 +352,22 @@ def check_table(key: tuple, df, path: Path, scenario: Scenario | None = None) ->
     expected = _AGES[key[0]]
     if not np.array_equal(ages, expected):
         raise ScenarioError(f"ages must run {expected[0]}..{expected[-1]} one row each", file=path, key="age")
+
+
+def _data_lines(path: Path):
+    """row index → the file line of that data row (1-based), skipping the header and any blank or
+    comment line, wherever they are."""
+    lines = []
+    with open(path, encoding="utf-8-sig") as f:
+        header = False
+        for n, text in enumerate(f, start=1):
+            if not text.strip() or text.startswith("#"):
+                continue
+            if not header:
+                header = True
+                continue
+            lines.append(n)
+    return lambda r: lines[r] if 0 <= r < len(lines) else None
 
 
 def _comment_lines(path: Path) -> int:

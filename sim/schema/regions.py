@@ -131,6 +131,7 @@ class Regions(Strict):
             if n <= 0:
                 raise InputError(
                     f"{k} has no population ({n:g})",
-                    hint="a division needs people to model; leave it out of `divisions` instead",
+                    hint="a division needs people: give a number above 0 (its 2020 census count is in "
+                    "the division table)",
                 )
         return v

@@ -369,7 +369,7 @@ def fold(results: dict[str, np.ndarray], R: int, tolerance: float = 0.0) -> tupl
 YEAR_ROW_FIELDS = ("public_funded", "max_hires", "establishment", "redeploy_cap", "training_trainings")
 
 
-def share_supply(inp, ctx, demand: np.ndarray):
+def share_supply(inp, ctx, demand: np.ndarray, band=None, pupils: np.ndarray | None = None):
     """The city's teachers and hires (``SupplyInputs``) shared among the rows of ``ctx``:
 
     - teachers in post in the base year, each level and area, by the row's share of the teachers
@@ -377,7 +377,9 @@ def share_supply(inp, ctx, demand: np.ndarray):
     - 特岗 teachers in contract, by the share of rural primary and junior demand; new 特岗 posts
       by ``regions.tegang``; 公费师范生, by each year's share of rural primary and junior demand;
     - the hiring cap, establishment and redeployment cap within divisions, by each year's share of
-      demand (of the level, for the establishment).
+      demand (of the level, for the establishment);
+    - with ``regions.redeployment.apply``, the moves between divisions (``Between``) by the staffing
+      ``band`` (teachers.staffing_band) on ``pupils`` (rows, T, L).
     """
     from dataclasses import replace
 
@@ -390,8 +392,21 @@ def share_supply(inp, ctx, demand: np.ndarray):
     rural_need = demand[:, :, tg, RURAL].sum(axis=2)  # (rows, T)
     total = demand.sum(axis=(2, 3))  # (rows, T)
     by_level = demand.sum(axis=3)  # (rows, T, L)
+    between = None
+    rd = ctx.regions.settings.redeployment
+    if rd.apply:
+        from .teachers.supply import LEVELS
+
+        between = Between(
+            R=ctx.R,
+            cap=np.full((demand.shape[1], demand.shape[0]), float(rd.cap)),
+            low=np.array([getattr(band, lv).low for lv in LEVELS]),
+            high=np.array([getattr(band, lv).high for lv in LEVELS]),
+            pupils=pupils,
+        )
     out = replace(
         inp,
+        between=between,
         regular0=inp.regular0[None] * cell[:, :, :, None, None],
         tegang0=inp.tegang0[None] * cell[:, tg, RURAL][:, None, :, None, None],
         tegang_hires=inp.tegang_hires * tegang_weights(ctx.regions, rural_need),
@@ -417,6 +432,8 @@ def row_slice(inp, d: slice) -> dict:
         v = getattr(inp, name)
         if v is not None:
             out[name] = v[:, d]
+    if inp.between is not None:
+        out["between"] = inp.between.rows(d)
     return out
 
 
@@ -431,4 +448,85 @@ def rural_rows(rural: np.ndarray, ctx) -> np.ndarray:
         out - wanted,
         "a division's rural share of pupils came out above 1 and was set to 1",
     )
+    return out
+
+
+# ====================================================================== teachers moved between divisions
+@dataclass
+class Between:
+    """Teachers moved each September from divisions above their staffing band to those below it
+    (``regions.redeployment.apply``). Rows are draw-major (row = d·R + r)."""
+
+    R: int
+    cap: np.ndarray  # (T, rows) most teachers a division sends in the year
+    low: np.ndarray  # (L,) the band's pupils per teacher, low end (more teachers than pupils/low: surplus)
+    high: np.ndarray  # (L,) high end (fewer than pupils/high: short)
+    pupils: np.ndarray  # (rows, T, L)
+
+    def rows(self, d: slice) -> Between:
+        return Between(self.R, self.cap[:, d], self.low, self.high, self.pupils[d])
+
+
+def move_between(
+    b: Between, regular: np.ndarray, supply: np.ndarray, s: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move teachers between the divisions of each draw in September ``s``; ``regular`` (rows, L,
+    areas, sexes, ages) is changed in place (特岗 in contract stay where their contract is).
+
+    Each level: a division above its band offers its surplus (supply − pupils/low), one below it
+    asks for its shortage (pupils/high − supply); min(offered, asked) move, every sender giving
+    the same share of its surplus, at most ``cap`` a division in all levels, every receiver getting
+    the same share of its shortage. With every route open and one cost a teacher, this is an
+    optimal solution of the transportation problem ``allocation.allocate`` solves (fewest moves:
+    each moved teacher closes a teacher of gap), found without a solver inside the time step. The
+    movers are the senders' regular teachers of the level, every area, sex and age alike.
+    Returns (arrived, sent), each (rows, L, areas).
+    """
+    rows_, L = supply.shape[:2]
+    R = b.R
+    S = supply.sum(axis=2)  # (rows, L)
+    E = b.pupils[:, s]
+    surplus = np.maximum(S - E / b.low, 0.0)
+    short = np.maximum(E / b.high - S, 0.0)
+    sur = surplus.reshape(-1, R, L)
+    sho = short.reshape(-1, R, L)
+    offered, asked = sur.sum(axis=1), sho.sum(axis=1)  # (D, L)
+    moved = np.minimum(offered, asked)
+    send = sur * np.divide(moved, offered, out=np.zeros_like(moved), where=offered > 0)[:, None, :]
+    # the cap holds for a division's sending over all levels
+    total = send.sum(axis=2)
+    cap = b.cap[s].reshape(-1, R)
+    send = (
+        send * np.divide(np.minimum(total, cap), total, out=np.ones_like(total), where=total > 0)[..., None]
+    )
+    # only regular teachers move: no more than a division has of them at that level
+    have = regular.sum(axis=(2, 3, 4)).reshape(-1, R, L)
+    send = np.minimum(send, have)
+    frac = np.divide(send, have, out=np.zeros_like(send), where=have > 0).reshape(rows_, L)
+    movers = regular * frac[:, :, None, None, None]  # (rows, L, areas, sexes, ages)
+    regular -= movers
+    pool = movers.reshape((-1, R) + movers.shape[1:]).sum(axis=1)  # (D, L, areas, sexes, ages)
+    # each receiver's share of what was sent, level by level: its share of the shortage
+    share = np.divide(sho, asked[:, None, :], out=np.zeros_like(sho), where=asked[:, None, :] > 0)
+    arrived = share[..., None, None, None] * pool[:, None]
+    regular += arrived.reshape(regular.shape)
+    return arrived.sum(axis=(4, 5)).reshape(rows_, L, -1), movers.sum(axis=(3, 4))
+
+
+def route_costs(seats: np.ndarray, per_teacher: float, per_100km: float = 1.0) -> np.ndarray:
+    """(R, R) yuan to move a teacher from division i to j: ``per_teacher`` × (1 + ``per_100km`` ×
+    the great-circle distance between the divisions' seats in hundreds of km); 0 on the diagonal.
+    ``seats``: (R, 2) longitude, latitude. An assumption for the least-cost objective: moving
+    further costs more (travel home, housing), in proportion to the distance.
+
+    >>> route_costs(np.array([[126.0, 43.0], [126.0, 44.0]]), 10_000).round(0).tolist()
+    [[0.0, 21119.0], [21119.0, 0.0]]
+    """
+    lon, lat = np.radians(seats[:, 0]), np.radians(seats[:, 1])
+    dlon = lon[:, None] - lon[None, :]
+    dlat = lat[:, None] - lat[None, :]
+    a = np.sin(dlat / 2) ** 2 + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin(dlon / 2) ** 2
+    km = 2 * 6371.0 * np.arcsin(np.sqrt(a))
+    out = per_teacher * (1.0 + per_100km * km / 100.0)
+    np.fill_diagonal(out, 0.0)
     return out

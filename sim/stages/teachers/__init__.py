@@ -51,6 +51,8 @@ def supply_results(
             ("Early retirements", "early_retirements"),
             ("Redeployed|In", "redeployed_in"),
             ("Redeployed|Out", "redeployed_out"),
+            ("Moved between divisions|In", "moved_in"),
+            ("Moved between divisions|Out", "moved_out"),
         ):
             res[f"Teachers|{key}|{name}"] = sup[what][:, :, k].sum(axis=2)
         key = f"Teachers|Student-teacher ratio|{name}"
@@ -69,6 +71,8 @@ def supply_results(
     res["Teachers|Tegang|Retained"] = sup["tegang_retained"]
     res["Teachers|Tegang|Left"] = sup["tegang_left"].sum(axis=(2, 3))
     res["Teachers|Early retirements"] = sup["early_retirements"].sum(axis=(2, 3))
+    res["Teachers|Moved between divisions|In"] = sup["moved_in"].sum(axis=(2, 3))
+    res["Teachers|Moved between divisions|Out"] = sup["moved_out"].sum(axis=(2, 3))
     moved = sup["redeployed_in"].sum(axis=(2, 3))
     res["Teachers|Redeployed"] = moved
     res["Teachers|Redeployed|Decided"] = sup["redeployed_decided"]
@@ -99,7 +103,7 @@ def teacher_stage(cfg: Teachers, ctx: StageContext) -> dict[str, np.ndarray]:
                 )
     inp = supply_inputs(cfg, ctx, demand)
     if ctx.regions is not None:
-        inp = share_supply(inp, ctx, demand)
+        inp = share_supply(inp, ctx, demand, cfg.staffing_band, enrol.sum(axis=3))
     engine = ctx.options.get("engine", "aggregate")
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: use 'aggregate' or 'des'")
@@ -110,12 +114,14 @@ def teacher_stage(cfg: Teachers, ctx: StageContext) -> dict[str, np.ndarray]:
     else:
         sup = aggregate_supply(inp)
     res = supply_results(demand, subjects, enrol, sup, ctx, inp.move_cost)
+    per_move = 0.0 if ctx.regions is None else ctx.regions.settings.redeployment.cost_per_teacher
+    res["Teachers|Moved between divisions|Cost"] = res["Teachers|Moved between divisions|Out"] * per_move
     ctx.put(
         TeacherSupply(
             supply=sup["supply"].sum(axis=3),
             tegang_in_contract=sup["tegang_in_contract"],
             township_subsidy=sup["subsidy"],
-            redeployment_cost=res["Teachers|Redeployed|Cost"],
+            redeployment_cost=res["Teachers|Redeployed|Cost"] + res["Teachers|Moved between divisions|Cost"],
         )
     )
     staffing_band(cfg, enrol, sup["supply"], ctx)

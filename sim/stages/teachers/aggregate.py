@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..regions import row_slice
+from ..regions import move_between, row_slice
 from .retirement import AGES, A, S
 from .supply import (
     AR,
@@ -62,11 +62,13 @@ def aggregate_supply(inp: SupplyInputs) -> dict[str, np.ndarray]:
     city totals (D, T); subsidy in yuan a month.
     """
     D = inp.demand.shape[0]
-    if D <= BLOCK:
+    # moves between divisions couple the rows of a draw: a block holds whole draws
+    block = BLOCK if inp.between is None else max(inp.between.R, BLOCK // inp.between.R * inp.between.R)
+    if D <= block:
         return _aggregate_block(inp)
     out = empty_records((D, len(inp.years)))
-    for d0 in range(0, D, BLOCK):
-        d = slice(d0, min(d0 + BLOCK, D))
+    for d0 in range(0, D, block):
+        d = slice(d0, min(d0 + block, D))
         part = replace(
             inp,
             demand=inp.demand[d],
@@ -163,6 +165,10 @@ def _aggregate_block(inp: SupplyInputs) -> dict[str, np.ndarray]:
             _move(Rn, pipe[:, s], inp.moves, out, s)
         if inp.early:
             _retire_early(inp, Rn, _cells(Rn, Gn), out, s)
+        if inp.between is not None:  # teachers moved between divisions, before anyone is hired
+            arrived, sent = move_between(inp.between, Rn, _cells(Rn, Gn), s)
+            out["moved_in"][:, s] = arrived
+            out["moved_out"][:, s] = sent
         # 特岗 and 公费师范生 first, then regular hires to demand
         nt = inp.tegang_hires[:, s] * np.ones(D)
         npf = inp.public_funded[s] * np.ones(D)

@@ -50,6 +50,8 @@ BY_CELL = (
     "tegang_hires",  # 特岗 placed
     "public_funded",  # 公费师范生 placed (also in regular_hires)
     "tegang_left",  # 特岗 leaving at the end of their contract
+    "moved_in",  # arrived from another division (regions.redeployment)
+    "moved_out",  # sent to another division
     "early_retirements",
     "redeployed_in",
     "redeployed_out",
@@ -110,6 +112,7 @@ class SupplyInputs:
     early_share: float = 0.0  # share of the eligible in a surplus cell who retire early
     early_eligible: np.ndarray = None  # (T, 2, A) bool: within N years of statutory retirement
     shares: tuple = None  # retirement.year_shares: (retire, leave, stay), each (T, 2, A)
+    between: Any = None  # moves between divisions (sim/stages/regions.py: Between), or None
 
     def __post_init__(self):
         T = len(self.years)
