@@ -54,10 +54,12 @@ CHUNK_LIMITS = {"aggregate": (100, 500), "des": (1, 25)}
 CHUNKS_PER_WORKER = 4
 
 
-def auto_chunk(draws: int, workers: int = 1, engine: str = "aggregate") -> int:
+def auto_chunk(draws: int, workers: int = 1, engine: str = "aggregate", rows_per_draw: int = 1) -> int:
     """Draws per chunk from the number of draws, workers and the engine: at least
-    ``CHUNKS_PER_WORKER`` chunks per worker where the engine's limits allow."""
+    ``CHUNKS_PER_WORKER`` chunks per worker where the engine's limits allow. The limits count model
+    rows: a draw of a scenario with nine divisions is nine rows (``rows_per_draw``)."""
     lo, hi = CHUNK_LIMITS.get(engine, CHUNK_LIMITS["aggregate"])
+    lo, hi = max(1, lo // rows_per_draw), max(1, hi // rows_per_draw)
     want = -(-int(draws) // (CHUNKS_PER_WORKER * max(1, int(workers))))
     return int(min(hi, max(lo, want, 1)))
 

@@ -226,11 +226,23 @@ def _chunk_job(payload: tuple[Scenario, dict, dict], draw_index: np.ndarray) -> 
     return simulate(scenario, tables, draw_index, options).results
 
 
-def chunk_size_for(draws: int, options: dict | None, executor, chunk_size: int | None) -> int:
-    """The chunk size asked for, or one chosen from the draws, the workers and the engine."""
+def rows_per_draw(scenario: Scenario, tables: dict, options: dict | None = None) -> int:
+    """Model rows a draw takes: its divisions (1 without regions, or with the discrete-event engine)."""
+    if scenario.regions is None or (options or {}).get("engine", "aggregate") != "aggregate":
+        return 1
+    kinds = tables[scenario.regions.table]["kind"].to_numpy()
+    return int(sum(1 for k in kinds if k != "zone"))
+
+
+def chunk_size_for(
+    draws: int, options: dict | None, executor, chunk_size: int | None, rows_per_draw: int = 1
+) -> int:
+    """The chunk size asked for, or one chosen from the draws, the workers, the engine and the
+    model rows a draw takes."""
     if chunk_size is not None:
         return int(chunk_size)
-    return auto_chunk(draws, worker_count(executor), (options or {}).get("engine", "aggregate"))
+    engine = (options or {}).get("engine", "aggregate")
+    return auto_chunk(draws, worker_count(executor), engine, rows_per_draw)
 
 
 def simulate_draws(
@@ -246,7 +258,8 @@ def simulate_draws(
 ):
     """All draws in chunks through an executor; without ``sink`` returns {variable: (draws, T)}.
     ``chunk_size=None`` chooses it (``executors.auto_chunk``); the numbers do not depend on it."""
-    parts = chunks(draws, chunk_size_for(draws, options, executor, chunk_size))
+    rows = rows_per_draw(scenario, tables, options)
+    parts = chunks(draws, chunk_size_for(draws, options, executor, chunk_size, rows))
     if job is not None:
         results, failed = map_chunks(job, parts, executor, on_done=on_done, sink=sink)
     else:

@@ -39,7 +39,7 @@ import numpy as np
 
 from ..core.errors import UserError
 from .executors import Failure, chunks, map_chunks, share, worker_count
-from .simulate import Prepared, chunk_size_for, simulate
+from .simulate import Prepared, chunk_size_for, rows_per_draw, simulate
 
 PARTS = "results.parquet"  # a folder of Parquet parts, one per chunk
 TOKEN = ".edusim-token"
@@ -141,7 +141,7 @@ def stream_draws(
     (folder / PARTS).mkdir(parents=True, exist_ok=True)
     token = secrets.token_hex(16)
     (folder / TOKEN).write_text(token, encoding="ascii")
-    size = chunk_size_for(s.draws, options, executor, chunk_size)
+    size = chunk_size_for(s.draws, options, executor, chunk_size, rows_per_draw(s, prep.tables, options))
     parts = chunks(s.draws, size)
     payload = share(executor, (s, prep.tables, dict(options or {})))
     got = Streamed(0, size)

@@ -210,19 +210,30 @@ def attainment_stage(cfg: AttainmentSection, ctx: StageContext) -> dict[str, np.
     base = ctx.tables[cfg.base][list(CATEGORIES)].to_numpy(dtype=float)
     population = ctx.need(Population)
     selectivity = np.array([cfg.migrant_selectivity[c] for c in CATEGORIES])
-    res = project_attainment(
-        base,
+    persons, graduates, factor = (
         population.persons,
         ctx.need(StudentFlows).graduates,
         population.migration_factor,
-        selectivity,
-        cfg.higher_education_stays,
     )
+    R = ctx.R
+    if R > 1:
+        # on the city: every division would start from the city's attainment by age (no division's
+        # is published), so a division's mean years would say nothing of its own; the city's people,
+        # graduates and migration (moves between divisions cancel) give the city's, at a ninth of the cost
+        aged = np.divide(persons, factor, out=np.zeros_like(persons), where=factor > 0)
+        persons = persons.reshape((-1, R) + persons.shape[1:]).sum(axis=1)
+        aged = aged.reshape((-1, R) + aged.shape[1:]).sum(axis=1)
+        factor = np.divide(persons, aged, out=np.ones_like(persons), where=aged > 0)
+        graduates = graduates.reshape((-1, R) + graduates.shape[1:]).sum(axis=1)
+    res = project_attainment(base, persons, graduates, factor, selectivity, cfg.higher_education_stays)
     ctx.put(res)
     ctx.check(
         "Attainment clipped",
-        res.clipped,
+        np.repeat(res.clipped, R, axis=0),
         "graduates outnumbered the people of their age left in "
         "the category they move from: the moves were scaled down",
     )
-    return {"Mean years of schooling|Working age": mean_years(res.table, cfg.years, 16, 59)}
+    out = {"Mean years of schooling|Working age": mean_years(res.table, cfg.years, 16, 59)}
+    if R > 1:  # the city's values on each of its rows (sim/stages/regions.py: CITY_ONLY)
+        out = {k: np.repeat(v, R, axis=0) for k, v in out.items()}
+    return out

@@ -248,7 +248,9 @@ def _rules() -> dict[str, tuple]:
         # the cohort's junior graduates over its primary entrants: weighted by this year's entrants
         # (an approximation: the entrants of 8 years before are not a result)
         "Consolidation rate|Compulsory": _weighted("Entrants|Primary"),
-        "Mean years of schooling|Working age": _weighted("Population|Age 16-59"),
+        # computed on the city (sim/stages/attainment.py): every row holds the city's value
+        "Mean years of schooling|Working age": ("same",),
+        "Check|Attainment clipped": ("same",),
         "Population|Crude death rate": ("function", "crude_death_rate"),
         "Price index": ("same",),
         "Pay|Civil servants": ("same",),
@@ -309,9 +311,14 @@ def city_rule(variable: str) -> tuple:
     raise KeyError(f"no rule for the city's value of {variable!r} ({unit(variable)}): add one to CITY_RULES")
 
 
+# results the model computes on the city, not by division: they are not the divisions' own
+CITY_ONLY = frozenset({"Mean years of schooling|Working age", "Check|Attainment clipped"})
+
+
 def fold(results: dict[str, np.ndarray], R: int, tolerance: float = 0.0) -> tuple[dict, dict]:
     """Per-row results {variable: (D·R, T)} → (the city {variable: (D, T)}, the divisions
-    {variable: (D, R, T)}). Counts add up; rates and ratios are recomputed from the city's sums."""
+    {variable: (D, R, T)}, without ``CITY_ONLY``). Counts add up; rates and ratios are recomputed
+    from the city's sums."""
     from .finance import _not_fall
     from .population import crude_death_rate
 
@@ -361,7 +368,7 @@ def fold(results: dict[str, np.ndarray], R: int, tolerance: float = 0.0) -> tupl
     for k, rule in pending:
         if rule[0] == "all_of":
             city[k] = np.minimum.reduce([city[n] for n in rule[1]])
-    return city, regional
+    return city, {k: v for k, v in regional.items() if k not in CITY_ONLY}
 
 
 # ====================================================================== teachers by division
