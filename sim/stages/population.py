@@ -65,10 +65,14 @@ class Exchange:
 
     def apply(self, people: np.ndarray, t: int) -> np.ndarray:
         """people (rows, A) → after the exchange of year t."""
-        w = self.weight[None, :] if self.weight.ndim == 1 else self.weight[:, t]
+        if self.weight.ndim == 1:
+            w = self.weight[None, :]
+        else:  # per draw: each division of a draw moves by its draw's profile
+            w = self.weight[:, t]
+            w = np.repeat(w, self.R, axis=0) if w.shape[0] > 1 and w.shape[0] != people.shape[0] else w
         out = np.minimum(self.rate[:, t, None] * w, 1.0) * people
         A = people.shape[1]
-        inflow = np.einsum("dra,rs->dsa", out.reshape(-1, self.R, A), self.destination)
+        inflow = np.matmul(self.destination.T, out.reshape(-1, self.R, A))  # (D, R, A): Σ_r dest[r, s] out[r]
         return people - out + inflow.reshape(people.shape)
 
 
@@ -79,6 +83,7 @@ def project_account(
     net_migration: np.ndarray,
     profile: np.ndarray,
     exchange: Exchange | None = None,
+    rows_per_draw: int = 1,
 ) -> Account:
     """Project the base-year population year by year and keep its account.
 
@@ -95,7 +100,9 @@ def project_account(
     mortality; then net migrants join or leave. An age group is never made negative: the
     out-migration it could not give is ``floored`` (reported, not hidden), so the migration
     that happened is the scenario's plus ``floored``. With divisions, people then move between
-    them (``exchange``), which is part of each division's migration. The ratio after / before migration is
+    them (``exchange``), which is part of each division's migration; ``qx`` and a varying
+    ``profile`` may then be given per draw ((D / rows_per_draw, T, A): the divisions of a draw share
+    its mortality and migration schedule). The ratio after / before migration is
     the migration factor, which the student model applies to pupils of that age.
     """
     D, T = births.shape
@@ -107,21 +114,28 @@ def project_account(
     deaths = np.zeros((D, T))
     moved_total = np.zeros((D, T))
     pop[:, 0, :] = base
-    qx = np.broadcast_to(qx, (D, T, A))
+    R = rows_per_draw
+
+    def at(x: np.ndarray, t: int) -> np.ndarray:
+        """Year t of a (1|D|D/R, T, A) array, one row per model row (or one for all)."""
+        v = x[:, t, :]
+        return np.repeat(v, R, axis=0) if R > 1 and v.shape[0] > 1 and v.shape[0] != D else v
+
     net_migration = np.broadcast_to(net_migration, (D, T))
-    deaths[:, 0] = (base * qx[:, 0, :]).sum(axis=1)
+    deaths[:, 0] = (base * at(qx, 0)).sum(axis=1)
     moved_total[:, 0] = net_migration[:, 0]
     for t in range(1, T):
         previous = pop[:, t - 1, :]
-        survivors = previous * (1.0 - qx[:, t, :])
+        q = at(qx, t)
+        survivors = previous * (1.0 - q)
         aged = np.empty((D, A))
         # Births in the year are exposed to about half a year of infant mortality.
-        aged[:, 0] = births[:, t] * (1.0 - 0.5 * qx[:, t, 0])
+        aged[:, 0] = births[:, t] * (1.0 - 0.5 * q[:, 0])
         aged[:, 1:] = survivors[:, :-1]
         aged[:, -1] += survivors[:, -1]
         deaths[:, t] = (previous - survivors).sum(axis=1) + births[:, t] - aged[:, 0]
         # net migrants by age ∝ the schedule's relative rate × the people at that age
-        prof = profile[None, :] if profile.ndim == 1 else profile[:, t, :]  # (1|D, A)
+        prof = profile[None, :] if profile.ndim == 1 else at(profile, t)  # (1|D, A)
         weight = prof * aged
         total = weight.sum(axis=1, keepdims=True)
         weight = np.where(
@@ -207,8 +221,9 @@ def population_stage(cfg: PopulationSection, ctx: StageContext) -> dict[str, np.
         base = np.tile(div.persons, (D // div.R, 1))
         births *= np.tile(div.births_share(), D // div.R)[:, None]
     births[:, 0] = base[..., 0]  # the base year's age 0 is observed
-    scale = ctx.evaluate("population.mortality_scale", cfg.mortality_scale, lo=0.0)
-    qx = qx_from_scale(ctx.tables[cfg.mortality]["qx"].to_numpy(dtype=float), np.broadcast_to(scale, (D, T)))
+    R = ctx.R
+    scale = _per_draw(ctx.evaluate("population.mortality_scale", cfg.mortality_scale, lo=0.0), R)
+    qx = qx_from_scale(ctx.tables[cfg.mortality]["qx"].to_numpy(dtype=float), scale)
     migration = np.broadcast_to(ctx.evaluate("population.net_migration", cfg.net_migration), (D, T))
     exchange = None
     if div is not None:
@@ -218,10 +233,10 @@ def population_stage(cfg: PopulationSection, ctx: StageContext) -> dict[str, np.
     # the profile's peak moved by this many years; none (the profile as written) when it is 0 everywhere
     shift = ctx.evaluate("population.migration_age_shift", cfg.migration_age_shift, lo=-10.0, hi=10.0)
     if np.any(shift != 0):
-        profile = shifted_profile(profile, shift)
+        profile = shifted_profile(profile, _per_draw(shift, R))
     if div is not None:
         exchange = _exchange(div, ctx, profile, city_base)
-    acc = project_account(base, births, qx, migration, profile, exchange)
+    acc = project_account(base, births, qx, migration, profile, exchange, rows_per_draw=R)
     pop = acc.persons
     ctx.put(Population(persons=pop, migration_factor=acc.factor, births=births))
     ctx.check(
@@ -252,6 +267,11 @@ def population_stage(cfg: PopulationSection, ctx: StageContext) -> dict[str, np.
         "Population|Age 16-59": age_group(pop, 16, 59),
         "Population|Age 60+": age_group(pop, 60, 100),
     }
+
+
+def _per_draw(values: np.ndarray, R: int) -> np.ndarray:
+    """A per-row input (rows|1, T) that every division of a draw shares → one row per draw."""
+    return values[::R] if R > 1 and values.shape[0] > 1 else values
 
 
 def _exchange(div, ctx: StageContext, profile: np.ndarray, city_base: np.ndarray) -> Exchange:
