@@ -291,7 +291,7 @@ def targets(
 ) -> None:
     """Scorecard: every target of the scenario, met or missed, by how much, and how surely.
 
-    A division's scorecard holds the targets that are rates or ratios (a count is the city's).
+    A division's scorecard holds the targets that are rates, ratios or money rules (a count is the city's).
 
     Example: [bold]edusim targets baseline[/bold] · [bold]edusim targets baseline --region 蛟河市[/bold]
     """

@@ -493,3 +493,60 @@ def test_targets_of_a_division():
     assert "蛟河市" in r.output and "preschool-ger-2025" in r.output
     # a count (23,000 vocational students) is the city's, not a division's target
     assert "vocational-students-2025" not in r.output
+
+
+# ---------------------------------------------------------------- teachers moved between divisions
+def test_move_between_fills_shortages_first_then_room_hand_case():
+    """Band 15-20 pupils a teacher. A: 400 pupils, 30 teachers (at most 26.67: surplus 3.33);
+    B: 400, 22 (inside, room 26.67 − 22 = 4.67); C: 200, 9 (at least 10: short 1; room beyond
+    that 13.33 − 9 − 1 = 3.33). C takes 1 first; the other 2.33 go to room in proportion 4.67 : 3.33:
+    B + 2.33 × 4.67/8 = 1.3611, C + 1 + 2.33 × 3.33/8 = 1.9722. Nobody is lost."""
+    from sim.stages.regions import Between, move_between
+
+    reg = np.array([30.0, 22.0, 9.0]).reshape(3, 1, 1, 1, 1)
+    b = Between(
+        R=3,
+        cap=np.full((1, 3), 100.0),
+        low=np.array([15.0]),
+        high=np.array([20.0]),
+        pupils=np.array([400.0, 400.0, 200.0]).reshape(3, 1, 1),
+    )
+    arrived, sent = move_between(b, reg, reg.sum(axis=(3, 4)), 0)
+    np.testing.assert_allclose(sent.ravel(), [10 / 3, 0, 0])
+    np.testing.assert_allclose(arrived.ravel(), [0, (7 / 3) * (14 / 3) / 8, 1 + (7 / 3) * (10 / 3) / 8])
+    np.testing.assert_allclose(
+        reg.ravel(), [80 / 3, 22 + (7 / 3) * (14 / 3) / 8, 10 + (7 / 3) * (10 / 3) / 8]
+    )
+    assert reg.sum() == pytest.approx(61.0)
+
+
+def test_move_between_respects_the_cap_and_the_draws():
+    """Two draws of two divisions: the cap (1 a division) binds in draw 0; draw 1 has nothing to
+    move; teachers never cross from one draw to another."""
+    from sim.stages.regions import Between, move_between
+
+    reg = np.array([30.0, 14.0, 20.0, 20.0]).reshape(4, 1, 1, 1, 1)
+    b = Between(
+        R=2,
+        cap=np.full((1, 4), 1.0),
+        low=np.array([15.0]),
+        high=np.array([20.0]),
+        pupils=np.array([400.0, 400.0, 400.0, 400.0]).reshape(4, 1, 1),
+    )
+    arrived, sent = move_between(b, reg, reg.sum(axis=(3, 4)), 0)
+    np.testing.assert_allclose(sent.ravel(), [1, 0, 0, 0])
+    np.testing.assert_allclose(arrived.ravel(), [0, 1, 0, 0])
+    np.testing.assert_allclose(reg.ravel(), [29, 15, 20, 20])
+
+
+def test_the_model_moves_conserve_teachers_between_divisions():
+    """With regions.redeployment.apply, every teacher sent arrives somewhere in the same year."""
+    from sim.run.simulate import simulate_scenario
+
+    res = simulate_scenario("teachers-between-divisions")
+    sent = res.results["Teachers|Moved between divisions|Out"][0]
+    arrived = res.results["Teachers|Moved between divisions|In"][0]
+    assert sent.sum() > 100
+    np.testing.assert_allclose(sent, arrived, rtol=1e-12, atol=1e-9)
+    cost = res.results["Teachers|Moved between divisions|Cost"][0]
+    np.testing.assert_allclose(cost, sent * res.scenario.regions.redeployment.cost_per_teacher)

@@ -136,8 +136,9 @@ def region_names(prep: Prepared, options: dict | None = None) -> list[str]:
 
 
 def division_targets(targets: list, results: dict) -> list:
-    """The scenario's targets that apply to a division: rates and ratios (a count such as 23,000
-    vocational students is the city's), of indicators the run kept for its divisions."""
+    """The scenario's targets that apply to a division: rates, ratios and the money rules (each
+    county budgets too; a count such as 23,000 vocational students is the city's), of indicators
+    the run kept for its divisions."""
     from ..core.catalogue import unit
     from ..stages.regions import ADDITIVE_UNITS
 
@@ -706,7 +707,12 @@ def allocate_job(ref: str, year: int, objective: str | None = None) -> Allocatio
         raise UserError(f"no seat for {missing[0]} in data/districts.geojson", hint="use --objective moves")
     seats = np.array([seat.get(n, [0.0, 0.0]) for n in names], dtype=float)
     rd = s.regions.redeployment
+    # least cost: a teacher moved further costs more (route_costs, an assumption); fewest moves: one
+    # price a teacher, as the model charges when it moves them (regions.redeployment.apply)
     cost = route_costs(seats, rd.cost_per_teacher)
+    if objective == "moves":
+        cost = np.full_like(cost, rd.cost_per_teacher)
+        np.fill_diagonal(cost, 0.0)
     result = allocate(
         pupils,
         teachers,

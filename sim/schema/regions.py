@@ -4,7 +4,7 @@ among them, migration between them, 特岗 posts, redeployment between divisions
 Without this section a scenario runs as one city. With it, every stage runs once per division
 (the divisions are rows beside the draws) and the city is the sum of its divisions
 (``sim/stages/regions.py``; docs/districts.md). Names are checked against the ``table`` when the
-table is read (``sim/stages/regions.py: check_regions``), so a misspelt division is an error with
+table is read (``sim/run/simulate.py: check_division_names``), so a misspelt division is an error with
 its line.
 """
 

@@ -284,7 +284,6 @@ def _rules() -> dict[str, tuple]:
 
 
 CITY_RULES = _rules()
-# units of counts: the city's value is the sum of its divisions'
 # units of counts: the city's value is the sum of its divisions' ("yuan per year" is a flow of money
 # unless CITY_RULES names it: the per-student and per-teacher amounts are all there)
 ADDITIVE_UNITS = {
@@ -480,26 +479,32 @@ def move_between(
     """Move teachers between the divisions of each draw in September ``s``; ``regular`` (rows, L,
     areas, sexes, ages) is changed in place (特岗 in contract stay where their contract is).
 
-    Each level: a division above its band offers its surplus (supply − pupils/low), one below it
-    asks for its shortage (pupils/high − supply); min(offered, asked) move, every sender giving
-    the same share of its surplus, at most ``cap`` a division in all levels, every receiver getting
-    the same share of its shortage. With every route open and one cost a teacher, this is an
-    optimal solution of the transportation problem ``allocation.allocate`` solves (fewest moves:
-    each moved teacher closes a teacher of gap), found without a solver inside the time step. The
-    movers are the senders' regular teachers of the level, every area, sex and age alike.
+    Level by level, a division above its band (more teachers than pupils/low) offers its surplus;
+    first the divisions below their band (fewer than pupils/high) take it, up to their shortage,
+    then those inside it take what is left, up to the room their band allows (pupils/low). Every
+    sender gives the same share of its surplus and every taker gets the same share of its need or
+    room, at most ``cap`` teachers a division sends in all levels. This is the order in which
+    ``allocation.allocate`` (``edusim allocate``) lowers the teachers outside the bands: a teacher
+    moved into a shortage closes two teachers of gap, one moved into room one; with every route
+    open and one price a teacher, it reaches the same gap with the same number of moves when the
+    cap does not bind (it works on expected, fractional teachers; allocate on whole ones, and a
+    binding cap is shared out here, not routed through other divisions). The movers are the
+    senders' regular teachers of the level, every area, sex and age alike.
     Returns (arrived, sent), each (rows, L, areas).
     """
     rows_, L = supply.shape[:2]
     R = b.R
-    S = supply.sum(axis=2)  # (rows, L)
-    E = b.pupils[:, s]
-    surplus = np.maximum(S - E / b.low, 0.0)
+    S = supply.sum(axis=2).reshape(-1, R, L)  # (D, R, L)
+    E = b.pupils[:, s].reshape(-1, R, L)
+    most = E / b.low  # the band's most teachers
+    surplus = np.maximum(S - most, 0.0)
     short = np.maximum(E / b.high - S, 0.0)
-    sur = surplus.reshape(-1, R, L)
-    sho = short.reshape(-1, R, L)
-    offered, asked = sur.sum(axis=1), sho.sum(axis=1)  # (D, L)
-    moved = np.minimum(offered, asked)
-    send = sur * np.divide(moved, offered, out=np.zeros_like(moved), where=offered > 0)[:, None, :]
+    room = np.maximum(most - S, 0.0) - short  # inside the band: what it can still take
+    offered = surplus.sum(axis=1)  # (D, L)
+    to_short = np.minimum(offered, short.sum(axis=1))
+    to_room = np.minimum(offered - to_short, room.sum(axis=1))
+    moved = to_short + to_room
+    send = surplus * np.divide(moved, offered, out=np.zeros_like(moved), where=offered > 0)[:, None, :]
     # the cap holds for a division's sending over all levels
     total = send.sum(axis=2)
     cap = b.cap[s].reshape(-1, R)
@@ -509,12 +514,23 @@ def move_between(
     # only regular teachers move: no more than a division has of them at that level
     have = regular.sum(axis=(2, 3, 4)).reshape(-1, R, L)
     send = np.minimum(send, have)
+    sent = send.sum(axis=1)  # (D, L) after the cap: shortages are served first
+    first = np.minimum(sent, short.sum(axis=1))
+    rest = sent - first
+    take = (
+        short
+        * np.divide(first, short.sum(axis=1), out=np.zeros_like(first), where=short.sum(axis=1) > 0)[
+            :, None, :
+        ]
+        + room
+        * np.divide(rest, room.sum(axis=1), out=np.zeros_like(rest), where=room.sum(axis=1) > 0)[:, None, :]
+    )
     frac = np.divide(send, have, out=np.zeros_like(send), where=have > 0).reshape(rows_, L)
     movers = regular * frac[:, :, None, None, None]  # (rows, L, areas, sexes, ages)
     regular -= movers
     pool = movers.reshape((-1, R) + movers.shape[1:]).sum(axis=1)  # (D, L, areas, sexes, ages)
-    # each receiver's share of what was sent, level by level: its share of the shortage
-    share = np.divide(sho, asked[:, None, :], out=np.zeros_like(sho), where=asked[:, None, :] > 0)
+    # each taker's share of what was sent, level by level
+    share = np.divide(take, sent[:, None, :], out=np.zeros_like(take), where=sent[:, None, :] > 0)
     arrived = share[..., None, None, None] * pool[:, None]
     regular += arrived.reshape(regular.shape)
     return arrived.sum(axis=(4, 5)).reshape(rows_, L, -1), movers.sum(axis=(3, 4))
