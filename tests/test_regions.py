@@ -550,3 +550,30 @@ def test_the_model_moves_conserve_teachers_between_divisions():
     np.testing.assert_allclose(sent, arrived, rtol=1e-12, atol=1e-9)
     cost = res.results["Teachers|Moved between divisions|Cost"][0]
     np.testing.assert_allclose(cost, sent * res.scenario.regions.redeployment.cost_per_teacher)
+
+
+def test_birth_shares_follow_the_people_of_childbearing_age_hand_case():
+    """Two divisions with base shares 0.25 / 0.75 of age 0; the first keeps its 20-39s (100 → 100),
+    the second loses half (300 → 150): weights 0.25 × 1 and 0.75 × 0.5, shares 0.4 and 0.6."""
+    from sim.stages.population import BirthShares
+
+    base = np.zeros((2, 101))
+    base[:, 25] = [100.0, 300.0]
+    now = base.copy()
+    now[1, 25] = 150.0
+    b = BirthShares(R=2, base=np.array([0.25, 0.75]))
+    np.testing.assert_allclose(b.at(now, base), [0.4, 0.6])
+    np.testing.assert_allclose(b.at(base, base), [0.25, 0.75])  # unchanged people: the base shares
+
+
+def test_division_births_add_up_to_the_citys():
+    from sim.run.simulate import simulate_scenario
+
+    res = simulate_scenario("baseline")
+    city = res.results["Population|Births"][0, 1:]
+    names = [r for r in res.regions if r != "吉林市"]
+    total = sum(res.results[f"Population|Births@{n}"][0, 1:] for n in names)
+    np.testing.assert_allclose(total, city, rtol=1e-12)
+    # the pull takes young adults to the districts: their share of births grows
+    share = res.results["Population|Births@昌邑区"][0] / res.results["Population|Births"][0]
+    assert share[-1] > share[1]

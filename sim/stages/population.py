@@ -76,6 +76,27 @@ class Exchange:
         return people - out + inflow.reshape(people.shape)
 
 
+@dataclass
+class BirthShares:
+    """Each division's share of the city's births, year by year: its base-year share (of age 0)
+    moved with its people of childbearing age (``ages``) against the base year, so that a division
+    whose young adults leave has fewer of the city's births. Rows are draw-major (row = d·R + r)."""
+
+    R: int
+    base: np.ndarray  # (rows,) base-year shares, summing to 1 within a draw
+    ages: tuple[int, int] = (20, 39)  # no fertility by age is modelled: the peak childbearing ages
+
+    def at(self, people_before: np.ndarray, people_base: np.ndarray) -> np.ndarray:
+        """(rows,) shares for a year from the people (rows, A) at its start and in the base year."""
+        lo, hi = self.ages
+        now = people_before[:, lo : hi + 1].sum(axis=1)
+        then = people_base[:, lo : hi + 1].sum(axis=1)
+        w = self.base * np.divide(now, then, out=np.zeros_like(now), where=then > 0)
+        w = w.reshape(-1, self.R)
+        total = w.sum(axis=1, keepdims=True)
+        return np.divide(w, total, out=np.zeros_like(w), where=total > 0).reshape(-1)
+
+
 def project_account(
     base: np.ndarray,
     births: np.ndarray,
@@ -84,6 +105,7 @@ def project_account(
     profile: np.ndarray,
     exchange: Exchange | None = None,
     rows_per_draw: int = 1,
+    birth_shares: BirthShares | None = None,
 ) -> Account:
     """Project the base-year population year by year and keep its account.
 
@@ -102,7 +124,9 @@ def project_account(
     that happened is the scenario's plus ``floored``. With divisions, people then move between
     them (``exchange``), which is part of each division's migration; ``qx`` and a varying
     ``profile`` may then be given per draw ((D / rows_per_draw, T, A): the divisions of a draw share
-    its mortality and migration schedule). The ratio after / before migration is
+    its mortality and migration schedule). With ``birth_shares``, ``births`` holds the city's births
+    on every row of a draw and each year's are shared among its divisions (``BirthShares``); the
+    array is then changed in place to the divisions' births. The ratio after / before migration is
     the migration factor, which the student model applies to pupils of that age.
     """
     D, T = births.shape
@@ -126,6 +150,8 @@ def project_account(
     moved_total[:, 0] = net_migration[:, 0]
     for t in range(1, T):
         previous = pop[:, t - 1, :]
+        if birth_shares is not None:
+            births[:, t] *= birth_shares.at(previous, base)
         q = at(qx, t)
         survivors = previous * (1.0 - q)
         aged = np.empty((D, A))
@@ -217,9 +243,10 @@ def population_stage(cfg: PopulationSection, ctx: StageContext) -> dict[str, np.
     T = len(years)
     births = np.broadcast_to(ctx.evaluate("population.births", cfg.births, lo=0.0), (D, T)).copy()
     div = ctx.regions
+    shares = None
     if div is not None:  # the city's people, births and migrants shared among its divisions
         base = np.tile(div.persons, (D // div.R, 1))
-        births *= np.tile(div.births_share(), D // div.R)[:, None]
+        shares = BirthShares(div.R, np.tile(div.births_share(), D // div.R))
     births[:, 0] = base[..., 0]  # the base year's age 0 is observed
     R = ctx.R
     scale = _per_draw(ctx.evaluate("population.mortality_scale", cfg.mortality_scale, lo=0.0), R)
@@ -236,7 +263,9 @@ def population_stage(cfg: PopulationSection, ctx: StageContext) -> dict[str, np.
         profile = shifted_profile(profile, _per_draw(shift, R))
     if div is not None:
         exchange = _exchange(div, ctx, profile, city_base)
-    acc = project_account(base, births, qx, migration, profile, exchange, rows_per_draw=R)
+    acc = project_account(
+        base, births, qx, migration, profile, exchange, rows_per_draw=R, birth_shares=shares
+    )
     pop = acc.persons
     ctx.put(Population(persons=pop, migration_factor=acc.factor, births=births))
     ctx.check(

@@ -14,7 +14,8 @@ is published):
 - people by single year of age: the city's base table within each census age group (0-4, 5-9,
   10-14, 15-19, 20-64, 65+) in proportion to the divisions' counts in that group, so the divisions
   add up to the city at every age (``apportion_ages``);
-- births and the city's net migration: the divisions' shares of age 0 and of all people;
+- births: the division's share of age 0, moved each year with its people aged 20-39 (population.py:
+  ``BirthShares``); the city's net migration: the division's share of all people;
 - pupils: nothing to share: every division's pupils follow from its own people at the city's rates;
 - teachers in post: each level and area (urban, rural) in proportion to the division's teachers
   needed there in the base year, so every division starts at the city's supply:demand ratio
