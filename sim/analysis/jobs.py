@@ -193,9 +193,7 @@ def run_job(
         res = run(prep, options)
         res.timings = {"load": loading, **res.timings}
         folder = write_run(res, out, notes)
-        return RunOutcome(
-            prep, folder, {k: v.mean(axis=0) for k, v in res.results.items()}, 1, notes + res.warnings
-        )
+        return RunOutcome(prep, folder, {k: v[0] for k, v in res.results.items()}, 1, notes + res.warnings)
     check_memory(s.draws, len(s.years), in_memory=False)
 
     def targets_table(folder: Path, column) -> None:
