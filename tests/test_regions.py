@@ -577,3 +577,27 @@ def test_division_births_add_up_to_the_citys():
     # the pull takes young adults to the districts: their share of births grows
     share = res.results["Population|Births@昌邑区"][0] / res.results["Population|Births"][0]
     assert share[-1] > share[1]
+
+
+def test_a_project_adds_school_places_and_costs_money_in_its_division(tmp_path):
+    """A new primary school in 昌邑区 (1,800 places from 2025, 60 million yuan over 2024-2025): its
+    places count in 昌邑区 only, its cost is spent there only, the other divisions keep theirs."""
+    from sim.run.simulate import simulate_scenario
+
+    f = tmp_path / "build.yaml"
+    f.write_text(
+        f"extends: {BASELINE}\nname: build\ntitle: {{zh: 建校, en: Build}}\n"
+        "finance:\n  projects:\n    - name: new-primary-changyi\n      start: 2024\n      opens: 2025\n"
+        "      cost: 60000000\n      adds: {school_places: {primary: 1800}}\n      region: 昌邑区\n"
+        "      source: test\n",
+        encoding="utf-8",
+    )
+    res = simulate_scenario(str(f))
+    t = list(res.years).index(2025)
+    places = res.results["Places|Primary@昌邑区"][0]
+    assert places[t] - places[t - 1] == pytest.approx(1800)
+    assert res.results["Places|Primary@蛟河市"][0, t] == res.results["Places|Primary@蛟河市"][0, t - 1]
+    spent = res.results["Spending|Projects@昌邑区"][0]
+    assert spent[t - 1] == pytest.approx(30e6) and spent[t] == pytest.approx(30e6)
+    assert (res.results["Spending|Projects@蛟河市"][0] == 0).all()
+    assert res.results["Spending|Projects"][0, t] == pytest.approx(30e6)

@@ -82,7 +82,10 @@ class Adds(Strict):
 
     kindergarten_places: Count = 0
     classrooms: Count = 0
-    vocational_places: Count = 0
+    vocational_places: Count = 0  # training stations (实训位), not school places
+    # school places (学位) by level: primary, junior, senior_general, secondary_vocational; they
+    # count in the division's places (regions.places) from the year the project opens
+    school_places: dict[Literal["primary", "junior", "senior_general", "secondary_vocational"], Count] = {}
 
 
 class Project(Strict):

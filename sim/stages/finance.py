@@ -70,7 +70,14 @@ def project_arrays(cfg: Finance, years: np.ndarray, place=None) -> dict[str, np.
     T = len(years)
     out = {
         k: np.zeros(T)
-        for k in ("capital", "running", "kindergarten_places", "classrooms", "vocational_places")
+        for k in (
+            "capital",
+            "running",
+            "kindergarten_places",
+            "classrooms",
+            "vocational_places",
+            *SCHOOL_PLACES,
+        )
     }
     for p in cfg.projects:
         w = 1.0 if place is None else place(p)
@@ -80,7 +87,12 @@ def project_arrays(cfg: Finance, years: np.ndarray, place=None) -> dict[str, np.
         out["running"] = out["running"] + w * np.where(open_, p.running_cost, 0.0)
         for k in ("kindergarten_places", "classrooms", "vocational_places"):
             out[k] = out[k] + w * np.where(open_, getattr(p.adds, k), 0.0)
+        for k in SCHOOL_PLACES:
+            out[k] = out[k] + w * np.where(open_, p.adds.school_places.get(k, 0.0), 0.0)
     return out
+
+
+SCHOOL_PLACES = ("primary", "junior", "senior_general", "secondary_vocational")
 
 
 def _placing(ctx: StageContext, pupils0: np.ndarray):
@@ -275,6 +287,7 @@ def finance_stage(cfg: Finance, ctx: StageContext) -> dict[str, np.ndarray]:
             "Capacity|Added|Kindergarten places": _dt(proj["kindergarten_places"], D, T),
             "Capacity|Added|Classrooms": _dt(proj["classrooms"], D, T),
             "Capacity|Added|Vocational places": _dt(proj["vocational_places"], D, T),
+            **{f"Capacity|Added|School places|{LABEL[k]}": _dt(proj[k], D, T) for k in SCHOOL_PLACES},
             "Budget|Required": required,
             "Budget|Envelope": envelope,
             "Budget|Envelope|Real": envelope / price,

@@ -161,10 +161,14 @@ def _check_margin(margin: float) -> None:
 
 # ====================================================================== the stage
 PLACE_LEVELS = ("preschool", "primary", "junior", "senior_general", "secondary_vocational")
-# places the money stage's projects add (Capacity|Added|…, places in use from the opening year)
+# places the money stage's projects add (Capacity|Added|…, places in use from the opening year);
+# "Vocational places" are training stations (实训位), not school places
 _PROJECT_PLACES = {
     "preschool": "Capacity|Added|Kindergarten places",
-    "secondary_vocational": "Capacity|Added|Vocational places",
+    "primary": "Capacity|Added|School places|Primary",
+    "junior": "Capacity|Added|School places|Junior",
+    "senior_general": "Capacity|Added|School places|Senior general",
+    "secondary_vocational": "Capacity|Added|School places|Secondary vocational",
 }
 
 
@@ -173,9 +177,10 @@ def places_stage(cfg, ctx) -> dict[str, np.ndarray]:
 
     Base-year places = pupils ÷ the stated utilisation (no division's places are published); then
     the places ``regions.places.added`` builds or closes in a division (from the year given) and
-    those the money stage's projects open (kindergarten and vocational places). A flag counts
-    divisions: 1 in a division whose level is below ``floor`` (a consolidation candidate) or above
-    ``ceiling`` (places short); the city's value is how many divisions are flagged.
+    those the money stage's projects open (kindergarten places, school places by level), which
+    cost money there. A flag counts divisions: 1 in a division whose level is below ``floor`` (a
+    consolidation candidate) or above ``ceiling`` (places short); the city's value is how many
+    divisions are flagged.
     """
     from ..core.context import StudentFlows
     from ..core.levels import LABEL
