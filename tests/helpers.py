@@ -165,3 +165,16 @@ def set_grades(
         f.stock[:, :, :, 0] = grades
     if preschool is not None:
         f.preschool[:] = preschool
+
+
+# headless Chromium as the report tests run it: no sandbox (CI containers), no network, virtual time
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--virtual-time-budget=20000",
+)

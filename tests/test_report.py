@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT, write
+from helpers import CHROMIUM_FLAGS
 from typer.testing import CliRunner
 
 from cli import app
@@ -153,14 +154,7 @@ def test_report_in_a_real_browser(tmp_path, runs):
     page.write_text(build_page([from_run(r) for r in runs], "zh", "test"), encoding="utf-8")
     flags = [
         exe,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--virtual-time-budget=20000",
+        *CHROMIUM_FLAGS,
     ]
     dom = subprocess.run(
         flags + [f"--user-data-dir={tmp_path / 'u1'}", "--dump-dom", page.as_uri()],

@@ -9,6 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 from conftest import ROOT, write
+from helpers import CHROMIUM_FLAGS
 from test_report import chromium
 
 from sim.analysis.reporting import make_report, summarised
@@ -144,14 +145,7 @@ def test_the_maps_are_drawn_in_a_real_browser(page, tmp_path):
         pytest.skip("chromium is not installed")
     flags = [
         exe,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--virtual-time-budget=20000",
+        *CHROMIUM_FLAGS,
         f"--user-data-dir={tmp_path / 'u'}",
     ]
     dom = subprocess.run(

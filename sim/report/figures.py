@@ -91,6 +91,9 @@ TEXT = {
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
 
+# Chinese first: the page is read in Chinese in the bureau, on machines with any of these
+FONT = dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif")
+
 
 def unit_label(variable: str, lang: str) -> str:
     u = unit(variable)
@@ -191,7 +194,7 @@ def _layout(fig, title: str, lang: str, ytitle: str = "", rate=False, height=420
         hovermode="x unified",
         legend=dict(orientation="h", y=-0.18),
         margin=dict(l=60, r=20, t=60, b=60),
-        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+        font=FONT,
     )
     fig.update_xaxes(title_text=TEXT[lang]["year"], dtick=5)
     fig.update_yaxes(title_text=ytitle, tickformat=".0%" if rate else ",")
@@ -283,7 +286,7 @@ def panels(
         hovermode="x unified",
         legend=dict(orientation="h", y=-0.08),
         margin=dict(l=60, r=20, t=80, b=60),
-        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+        font=FONT,
     )
     fig.update_xaxes(dtick=5)
     return fig
@@ -349,7 +352,7 @@ def scorecard(targets: pd.DataFrame, lang: str, title: str) -> go.Figure:
         height=max(360, 200 + 60 * len(rows)),
         template="plotly_white",
         margin=dict(l=120, r=20, t=60, b=160),
-        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+        font=FONT,
     )
     fig.update_xaxes(tickangle=-30)
     return fig
@@ -404,7 +407,7 @@ def sankey(df: pd.DataFrame, scenario: str, year: int, lang: str, title: str) ->
     fig.update_layout(
         title=f"{title} ({scenario}, {year})",
         height=420,
-        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+        font=FONT,
     )
     return fig
 
@@ -452,7 +455,7 @@ def tornado(indices: pd.DataFrame, lang: str, title: str) -> go.Figure:
         template="plotly_white",
         height=160 + 60 * len(df),
         margin=dict(l=260, r=20, t=60, b=50),
-        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+        font=FONT,
     )
     fig.update_xaxes(title_text=xt)
     return fig
@@ -479,7 +482,7 @@ def heatmap(sweep: pd.DataFrame, x: str, y: str, target: str, lang: str, title: 
         title=f"{title}: {target}",
         template="plotly_white",
         height=480,
-        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+        font=FONT,
     )
     fig.update_xaxes(title_text=x)
     fig.update_yaxes(title_text=y)
@@ -505,7 +508,7 @@ def probability_lines(sweep: pd.DataFrame, x: str, lang: str, title: str) -> go.
         template="plotly_white",
         height=460,
         hovermode="x unified",
-        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+        font=FONT,
     )
     fig.update_xaxes(title_text=x)
     fig.update_yaxes(title_text=TEXT[lang]["prob"], tickformat=".0%", range=[-0.02, 1.02])
@@ -570,7 +573,7 @@ def backtest_chart(table: pd.DataFrame, lang: str) -> go.Figure:
         else "|预测 − 观测| / 观测：模型 ● · 不变 ■ · 队列比 ◆",
         template="plotly_white",
         height=480,
-        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+        font=FONT,
     )
     fig.update_xaxes(title_text="lead time (years)" if lang == "en" else "预测年限（年）", dtick=1)
     fig.update_yaxes(title_text="APE", tickformat=".0%")
@@ -605,7 +608,7 @@ def waterfall(
         template="plotly_white",
         height=440,
         showlegend=False,
-        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+        font=FONT,
     )
     fig.update_yaxes(title_text=unit, tickformat=",")
     return fig
@@ -800,7 +803,7 @@ def division_maps(
         height=600,
         template="plotly_white",
         margin=dict(l=20, r=20, t=80 if any(titles) else 60, b=20),
-        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+        font=FONT,
     )
     # degrees of longitude are shorter than degrees of latitude by cos(latitude)
     fig.update_xaxes(visible=False)
@@ -912,7 +915,7 @@ def division_panels(
         hovermode="x unified",
         legend=dict(orientation="h", y=-0.1),
         margin=dict(l=70, r=20, t=80, b=60),
-        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"),
+        font=FONT,
     )
     return fig
 
