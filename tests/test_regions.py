@@ -501,7 +501,7 @@ def test_move_between_fills_shortages_first_then_room_hand_case():
     B: 400, 22 (inside, room 26.67 − 22 = 4.67); C: 200, 9 (at least 10: short 1; room beyond
     that 13.33 − 9 − 1 = 3.33). C takes 1 first; the other 2.33 go to room in proportion 4.67 : 3.33:
     B + 2.33 × 4.67/8 = 1.3611, C + 1 + 2.33 × 3.33/8 = 1.9722. Nobody is lost."""
-    from sim.stages.regions import Between, move_between
+    from sim.stages.teachers.divisions import Between, move_between
 
     reg = np.array([30.0, 22.0, 9.0]).reshape(3, 1, 1, 1, 1)
     b = Between(
@@ -523,7 +523,7 @@ def test_move_between_fills_shortages_first_then_room_hand_case():
 def test_move_between_respects_the_cap_and_the_draws():
     """Two draws of two divisions: the cap (1 a division) binds in draw 0; draw 1 has nothing to
     move; teachers never cross from one draw to another."""
-    from sim.stages.regions import Between, move_between
+    from sim.stages.teachers.divisions import Between, move_between
 
     reg = np.array([30.0, 14.0, 20.0, 20.0]).reshape(4, 1, 1, 1, 1)
     b = Between(

@@ -11,9 +11,9 @@ import numpy as np
 from ...core.context import StageContext, TeacherSupply
 from ...core.levels import LABEL
 from ...schema.teachers import AREAS, Teachers
-from ..regions import share_supply
 from .aggregate import aggregate_supply
 from .demand import SUBJECTS, elasticity_demand, teacher_demand
+from .divisions import share_supply
 from .supply import LEVELS, RURAL, TEGANG_LEVELS, stock_arrays, supply_inputs
 
 AREA_LABEL = {"urban": "Urban", "rural": "Rural"}

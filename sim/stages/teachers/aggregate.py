@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..regions import move_between, row_slice
+from .divisions import move_between, row_slice
 from .retirement import AGES, A, S
 from .supply import (
     AR,

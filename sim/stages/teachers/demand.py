@@ -23,7 +23,7 @@ import numpy as np
 from ...core.context import StageContext, StudentFlows
 from ...core.levels import TEACHER_LEVELS, grade_slice
 from ...schema.teachers import AREAS, STAFF_NORM_LEVELS, Teachers
-from ..regions import rural_rows
+from .divisions import rural_rows
 
 LEVELS = TEACHER_LEVELS
 L, AR = len(LEVELS), len(AREAS)
