@@ -74,8 +74,12 @@ def shares(alone: np.ndarray, total: float) -> np.ndarray:
 
 
 def drivers(prep: Prepared, results=KEY_RESULTS, draws: int = 200) -> pd.DataFrame:
-    """One-at-a-time variance shares of the scenario's uncertain inputs for ``results``."""
-    s = prep.scenario
+    """One-at-a-time variance shares of the scenario's uncertain inputs for ``results``.
+
+    Run on the city as one (without ``regions:``): the key results are the city's, the inputs are
+    drawn for the whole city, and eleven runs of 200 draws with nine divisions each would take
+    nine times as long (docs/performance.md, "Divisions") for shares that move by a point or two."""
+    s = prep.scenario.model_copy(update={"regions": None})
     paths = sorted(s.uncertainty)
     index = np.arange(draws)
     drawn = sample(s.uncertainty, s.seed, index)
