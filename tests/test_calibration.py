@@ -87,7 +87,10 @@ def test_draw_axis(baseline, tmp_path):
     from sim.core.paths import scenario_dir
 
     certain = tmp_path / "certain.yaml"  # the baseline without its uncertainty block
-    certain.write_text(f"extends: {scenario_dir() / 'baseline.yaml'}\nname: certain\nuncertainty: {{}}\n")
+    certain.write_text(
+        f"extends: {scenario_dir() / 'baseline.yaml'}\nname: certain\nuncertainty: {{}}\n"
+        "title: {zh: 确定, en: Certain}\n"
+    )
     many = simulate_scenario(certain, draws=5)
     for k, v in many.results.items():
         assert v.shape == (5, len(many.years))

@@ -39,7 +39,7 @@ BAD = {
 def test_bad_money_settings(tmp_path, monkeypatch, case):
     monkeypatch.chdir(tmp_path)
     body, key, line, needle = BAD[case]
-    write(tmp_path / "x.yaml", f"extends: {BASE}\nname: x\n" + body)
+    write(tmp_path / "x.yaml", f"extends: {BASE}\nname: x\n" + body + "title: {zh: 测试, en: Test}\n")
     r = runner.invoke(app, ["run", "x.yaml"])
     assert r.exit_code == 2, r.output
     assert f"x.yaml:{line}: {key}" in r.output and needle in r.output, r.output

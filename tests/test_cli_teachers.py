@@ -9,6 +9,7 @@ from cli import app
 
 runner = CliRunner()
 HEAD = "extends: {base}\nname: x\nteachers:\n"
+TITLE = "title: {zh: 测试, en: Test}\n"  # a child's own title, written last so that lines stay
 
 BAD = {
     "ratio-zero": (
@@ -48,7 +49,7 @@ BAD = {
 def test_bad_teacher_settings(tmp_path, monkeypatch, case):
     monkeypatch.chdir(tmp_path)
     body, key, line = BAD[case]
-    write(tmp_path / "x.yaml", HEAD.format(base=ROOT / "scenarios" / "baseline.yaml") + body)
+    write(tmp_path / "x.yaml", HEAD.format(base=ROOT / "scenarios" / "baseline.yaml") + body + TITLE)
     r = runner.invoke(app, ["run", "x.yaml"])
     assert r.exit_code == 2, r.output
     assert f"x.yaml:{line}: {key}" in r.output, r.output
@@ -59,7 +60,7 @@ def _stock(tmp_path, edit) -> str:
     df = pd.read_csv(ROOT / "data" / "teachers-stock-2020.csv")
     edit(df)
     df.to_csv(tmp_path / "stock.csv", index=False)
-    return HEAD.format(base=ROOT / "scenarios" / "baseline.yaml") + "  stock: stock.csv\n"
+    return HEAD.format(base=ROOT / "scenarios" / "baseline.yaml") + "  stock: stock.csv\n" + TITLE
 
 
 def test_stock_age_outside_18_70(tmp_path, monkeypatch):

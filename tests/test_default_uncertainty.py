@@ -112,7 +112,10 @@ def test_every_uncertain_path_is_one_a_stage_reads(prep, tmp_path, monkeypatch):
 
 
 def test_baseline_stays_deterministic(baseline, tmp_path):
-    none = write(tmp_path / "none.yaml", f"extends: {BASE}\nname: none\nuncertainty: {{}}\n")
+    none = write(
+        tmp_path / "none.yaml",
+        f"extends: {BASE}\nname: none\ntitle: {{zh: 无, en: None}}\nuncertainty: {{}}\n",
+    )
     assert not load(none).scenario.uncertainty  # a child's block replaces the baseline's, even empty
     plain = simulate_scenario(none)
     assert same(baseline.results, plain.results)
@@ -147,7 +150,7 @@ def test_a_childs_own_block_replaces_the_baselines():
         "students.preschool.enrolment_rate.5",
     }
     # its entries are its own, not merged key by key with the baseline's (no inherited drift)
-    assert all(e.apply in (None, "shift") for e in bt.values())
+    assert all(e.apply in ("scale", "shift") for e in bt.values())
     assert bt["population.births"].params == {"a": -2, "b": 2, "loc": 1.0, "scale": 0.1}
     # a child without a block inherits the baseline's
     assert set(load("low-births").scenario.uncertainty) == set(load("baseline").scenario.uncertainty)

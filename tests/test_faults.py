@@ -18,9 +18,10 @@ EDUSIM = [sys.executable, "-m", "cli"]
 BASE = scenario_dir() / "baseline.yaml"
 MANY = f"""extends: {BASE}
 name: many
+title: {{zh: 多, en: Many}}
 draws: 400000
 uncertainty:
-  population.births: {{dist: uniform, params: {{loc: 0.9, scale: 0.2}}}}
+  population.births: {{dist: uniform, params: {{loc: 0.9, scale: 0.2}}, apply: scale}}
 """
 
 

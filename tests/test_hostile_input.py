@@ -21,9 +21,12 @@ from sim.schema.load import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, load
 BASELINE = scenario_dir() / "baseline.yaml"
 
 
+TITLE = "title: {zh: 测试, en: Test}\n"  # a child scenario has its own title; written last, so lines stay
+
+
 def scenario(tmp_path, body: str, *, name: str = "hostile", file: str = "hostile.yaml"):
     path = tmp_path / file
-    path.write_text(f"extends: {BASELINE}\nname: {name}\n{body}", encoding="utf-8")
+    path.write_text(f"extends: {BASELINE}\nname: {name}\n{body}{TITLE}", encoding="utf-8")
     return path
 
 
@@ -249,9 +252,9 @@ def test_every_new_error_has_a_hint(tmp_path):
 
 
 def test_a_long_extends_chain_is_refused(tmp_path):
-    (tmp_path / "s0.yaml").write_text(f"extends: {BASELINE}\nname: s0\n", encoding="utf-8")
+    (tmp_path / "s0.yaml").write_text(f"extends: {BASELINE}\nname: s0\n{TITLE}", encoding="utf-8")
     for i in range(1, 60):
-        (tmp_path / f"s{i}.yaml").write_text(f"extends: s{i - 1}.yaml\nname: s{i}\n", encoding="utf-8")
+        (tmp_path / f"s{i}.yaml").write_text(f"extends: s{i - 1}.yaml\nname: s{i}\n{TITLE}", encoding="utf-8")
     with pytest.raises(ScenarioError, match="chains more than") as info:
         load(tmp_path / "s59.yaml")
     assert ".yaml:1: extends:" in str(info.value)

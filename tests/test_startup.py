@@ -184,7 +184,8 @@ def test_a_table_does_what_the_stages_ask_of_it():
 def test_a_malformed_data_file_names_its_line(tmp_path):
     (tmp_path / "bad-pop.csv").write_text("age,persons\n0,1\n1,2,3\n", encoding="utf-8")
     (tmp_path / "s.yaml").write_text(
-        f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: s\npopulation:\n  base: bad-pop.csv\n",
+        f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: s\npopulation:\n  base: bad-pop.csv\n"
+        "title: {zh: 测试, en: Test}\n",
         encoding="utf-8",
     )
     from sim.run.simulate import prepare
@@ -197,7 +198,10 @@ def test_a_malformed_data_file_names_its_line(tmp_path):
 # ------------------------------------------------------------------ YAML 1.2 as ruamel read it
 def scenario(tmp_path, body: str) -> Path:
     path = tmp_path / "s.yaml"
-    path.write_text(f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: s\n{body}", encoding="utf-8")
+    path.write_text(
+        f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: s\n{body}title: {{zh: 测试, en: Test}}\n",
+        encoding="utf-8",
+    )
     return path
 
 

@@ -18,11 +18,12 @@ UNCERTAIN = f"""extends: {BASE}
 name: unc
 draws: 64
 uncertainty:
-  population.births: {{dist: truncnorm, params: {{a: -2, b: 2, loc: 1.0, scale: 0.1}}}}
-  population.net_migration: {{dist: uniform, params: {{loc: 0.6, scale: 0.8}}}}
+  population.births: {{dist: truncnorm, params: {{a: -2, b: 2, loc: 1.0, scale: 0.1}}, apply: scale}}
+  population.net_migration: {{dist: uniform, params: {{loc: 0.6, scale: 0.8}}, apply: scale}}
   teachers.tegang.retention: {{dist: beta, params: {{a: 17, b: 3}}}}
 levers:
   teachers.tegang.hires: {{min: 0, max: 400}}
+title: {{zh: 不确定, en: Uncertain}}
 """
 
 
@@ -180,7 +181,9 @@ BAD = {
 def test_bad_uncertainty(tmp_path, monkeypatch, case):
     monkeypatch.chdir(tmp_path)
     body, needle = BAD[case]
-    write(tmp_path / "x.yaml", f"extends: {BASE}\nname: x\nuncertainty:\n" + body)
+    write(
+        tmp_path / "x.yaml", f"extends: {BASE}\nname: x\nuncertainty:\n" + body + "title: {zh: 测, en: T}\n"
+    )
     r = runner.invoke(app, ["run", "x.yaml", "--draws", "10"])
     assert r.exit_code == 2 and needle in r.output and "x.yaml:4:" in r.output, r.output
     assert not (tmp_path / "outputs").exists()

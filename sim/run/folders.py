@@ -28,15 +28,21 @@ from typing import Any
 from ..core.errors import UserError
 
 STALE_SECONDS = 24 * 3600
-_UMASK = None
 
 
 def umask() -> int:
-    global _UMASK
-    if _UMASK is None:  # read once: os.umask can only be read by setting it
-        _UMASK = os.umask(0o022)
-        os.umask(_UMASK)
-    return _UMASK
+    """The process's umask now (a test or a caller may change it between two writes).
+
+    Read from /proc (Linux 4.7+) where it can be, without changing it: ``os.umask`` can only be
+    read by setting it, which a thread writing a file at that moment would see."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def stamp() -> str:

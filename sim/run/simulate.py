@@ -338,7 +338,7 @@ def run(
         results=results,
         timings=timings,
         options=dict(options or {}),
-        warnings=warnings,
+        warnings=[*prep.loaded.warnings, *warnings],  # the loader's (e.g. a list replaced) first
     )
 
 

@@ -5,10 +5,16 @@
 ('baseline', 2020, 2035)
 
 A scenario file may start with ``extends: NAME`` (a scenario in the same folder,
-or a path relative to the file); the child overrides only what it names.
-Mappings merge key by key; a series is replaced whole, and so is an ``uncertainty:`` block:
-a child that writes one replaces its parent's (ranges argued for one base year and its
-evidence are not mixed, entry by entry, with another's).
+or a path relative to the file); the child overrides only what it names, and writes its own
+``title`` (refused without one). Mappings merge key by key; a series is replaced whole, and so is
+an ``uncertainty:`` block: a child that writes one replaces its parent's (ranges argued for one
+base year and its evidence are not mixed, entry by entry, with another's). A list is replaced
+whole too (a warning when that drops the parent's records); ``+key:`` appends the child's items
+to the parent's list instead.
+
+Allowed but rarely meant, and so in ``Loaded.warnings`` (file, line, key): a list of records that
+replaces the parent's, a growth that takes a series below half (or above four times) its value
+within the horizon. An uncertainty on a series must say its ``apply:``; on a number it is set.
 
 Hostile or broken input is refused with one ``ScenarioError`` (file, line, key, hint) before it
 can cost time or memory: a file is at most 1 MB (checked before it is read), nested at most 50
@@ -68,6 +74,9 @@ class Loaded:
     chain: list[Path]  # the file and every file it extends, child first
     origins: dict[tuple, tuple[Path, int]] = field(default_factory=dict)
     raw: dict = field(default_factory=dict)
+    # things that are allowed but rarely meant (a list that replaces the parent's, a growth that
+    # more than halves a series): one line each, ``file:line: key: message`` and a hint
+    warnings: list[str] = field(default_factory=list)
 
     def resolved(self) -> dict:
         """The merged scenario with every default spelled out, as plain data."""
@@ -644,10 +653,15 @@ def _is_series_mapping(d: dict) -> bool:
 
 
 # top-level blocks a child replaces whole instead of merging key by key
-WHOLE_BLOCKS = ("uncertainty",)
+WHOLE_BLOCKS = ("uncertainty", "levers")
+APPEND = "+"  # `+projects:` appends the child's items to the parent's list
 
 
-def _merge(parent: dict, child: dict, top: bool = True) -> dict:
+def _merge(
+    parent: dict, child: dict, top: bool = True, prefix: tuple = (), replaced: list | None = None
+) -> dict:
+    """The child merged onto the parent; ``replaced`` gets (key path, parent's list) for every
+    non-empty list of records (mappings) that a child's list replaces."""
     out = dict(parent)
     for k, v in child.items():
         if (
@@ -658,16 +672,92 @@ def _merge(parent: dict, child: dict, top: bool = True) -> dict:
             and not _is_series_mapping(v)
             and not _is_series_mapping(out[k])
         ):
-            out[k] = _merge(out[k], v, top=False)
+            out[k] = _merge(out[k], v, top=False, prefix=prefix + (k,), replaced=replaced)
+        elif isinstance(k, str) and k.startswith(APPEND) and len(k) > 1:
+            # checked by _appends: v is a list, the parent's (if any) too
+            out[k[1:]] = list(out.get(k[1:]) or []) + list(v)
+        elif (
+            k not in out
+            and isinstance(v, dict)
+            and not _is_series_mapping(v)
+            and not (top and k in WHOLE_BLOCKS)
+        ):
+            out[k] = _merge({}, v, top=False)  # a new section: its `+key:` entries become lists
         else:
+            old = out.get(k)
+            if (
+                replaced is not None
+                and isinstance(v, list)
+                and v
+                and isinstance(old, list)
+                and old
+                and all(isinstance(x, dict) for x in old)
+            ):
+                replaced.append((prefix + (k,), old))
             out[k] = v
     return out
 
 
+def _appends(data: Any, parent: dict | None, origins: dict, path: Path, prefix: tuple = ()) -> None:
+    """Check the ``+key:`` entries of a file (its parent's merged data or None) and move their
+    origins to where the items land: ``+projects`` item 0 after 4 inherited is ``projects.4``."""
+    if not isinstance(data, dict):
+        return
+    for k, v in data.items():
+        p = parent.get(k) if isinstance(parent, dict) else None
+        if not (isinstance(k, str) and k.startswith(APPEND)):
+            if isinstance(v, dict) and not _is_series_mapping(v) and not (not prefix and k in WHOLE_BLOCKS):
+                _appends(v, p if isinstance(p, dict) else None, origins, path, prefix + (k,))
+            continue
+        name = k[1:]
+        line = origins.get(prefix + (k,), (path, None))[1]
+        key = _dotted(prefix + (name,))
+        if not name or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ScenarioError(
+                f"'{k}' is not a key: `+` appends to a list and is followed by its name",
+                file=path,
+                line=line,
+                key=_dotted(prefix + (k,)),
+                hint="write e.g. `+projects:` with the items to add under it",
+            )
+        if name in data:
+            raise ScenarioError(
+                f"both `{name}:` and `{k}:` are written here",
+                file=path,
+                line=line,
+                key=key,
+                hint=f"`{name}:` replaces the inherited list, `{k}:` adds to it: keep one",
+            )
+        if not isinstance(v, list):
+            raise ScenarioError(
+                f"`{k}:` takes a list of items to append; got {_what(v)}",
+                file=path,
+                line=line,
+                key=key,
+                hint=f"write the items under it, one `- ` each, or write `{name}:` to replace the value",
+            )
+        inherited = parent.get(name) if isinstance(parent, dict) else None
+        if inherited is not None and not isinstance(inherited, list):
+            raise ScenarioError(
+                f"`{k}:` appends to a list, but the inherited {key} is not a list",
+                file=path,
+                line=line,
+                key=key,
+                hint=f"write `{name}:` to replace it",
+            )
+        n = len(inherited or [])
+        old = prefix + (k,)
+        for kp in [kp for kp in origins if kp[: len(old)] == old]:
+            rest = kp[len(old) :]
+            new = prefix + (name,) + ((rest[0] + n,) + rest[1:] if rest else ())
+            origins[new] = origins.pop(kp)
+
+
 def _load_chain(
-    path: Path, seen: tuple[Path, ...], budget: _Budget | None = None
+    path: Path, seen: tuple[Path, ...], budget: _Budget | None = None, warnings: list[str] | None = None
 ) -> tuple[dict, dict, list[Path]]:
     budget = budget if budget is not None else _Budget()
+    warnings = warnings if warnings is not None else []
     raw = _read_yaml(path)
     origins: dict = {}
     budget.seen, budget.aliased = set(), False
@@ -675,7 +765,8 @@ def _load_chain(
     del raw
     parent_ref = data.pop("extends", None)
     if parent_ref is None:
-        return data, origins, [path]
+        _appends(data, None, origins, path)
+        return _merge({}, data), origins, [path]
     line = origins.get(("extends",), (path, None))[1]
     if not isinstance(parent_ref, str):
         raise ScenarioError("`extends` takes a scenario name or path", file=path, line=line, key="extends")
@@ -706,11 +797,42 @@ def _load_chain(
             line=line,
             hint="extend the baseline, or a scenario that extends it, directly",
         )
-    pdata, porigins, chain = _load_chain(parent_path, seen + (path,), budget)
-    merged = _merge(pdata, data)
+    pdata, porigins, chain = _load_chain(parent_path, seen + (path,), budget, warnings)
+    _appends(data, pdata, origins, path)
+    replaced: list = []
+    merged = _merge(pdata, data, replaced=replaced)
+    for key_path, old in replaced:
+        name = key_path[-1]
+        where = porigins.get(key_path, (parent_path, None))[0]
+        warnings.append(
+            str(
+                ScenarioError(
+                    f"replaces the {len(old)} {_items(name, len(old))} of {Path(where).stem} "
+                    "(list items are not merged)",
+                    file=path,
+                    line=origins.get(key_path, (path, None))[1],
+                    key=_dotted(key_path),
+                    hint=f"write `+{name}:` to add to them; `{name}: []` removes them without this warning",
+                )
+            )
+        )
     porigins = {k: v for k, v in porigins.items() if not _shadowed(k, data)}
     porigins.update(origins)
     return merged, porigins, [path] + chain
+
+
+def _what(v: Any) -> str:
+    if v is None:
+        return "nothing"
+    return "a mapping" if isinstance(v, dict) else f"one value ({_short(v, 40)})"
+
+
+_ITEM_NAMES = {"projects": "projects", "targets": "targets", "notes": "notes"}
+
+
+def _items(name: str, n: int) -> str:
+    word = _ITEM_NAMES.get(name, "items")
+    return word[:-1] if n == 1 else word
 
 
 def _shadowed(key_path: tuple, child: dict) -> bool:
@@ -730,13 +852,25 @@ def _shadowed(key_path: tuple, child: dict) -> bool:
 def load(ref: str | Path) -> Loaded:
     """Load and validate a scenario file or name; raise ScenarioError naming file, line and key."""
     path = find_scenario(ref)
-    data, origins, chain = _load_chain(path, ())
+    warnings: list[str] = []
+    data, origins, chain = _load_chain(path, (), warnings=warnings)
     _check_name(data, origins, path)
+    if len(chain) > 1 and origins.get(("title",), (None,))[0] != path:
+        line = origins.get(("name",), (path, 1))[1] if origins.get(("name",), (None,))[0] == path else 1
+        raise ScenarioError(
+            "a scenario that extends another needs its own title (it would show the parent's "
+            "title, and two scenarios in a report would carry the same name)",
+            file=path,
+            line=line,
+            key="title",
+            hint="give the scenario its own title: {zh: …, en: …}, "
+            'e.g. title: {zh: 低出生, en: "Low births, high migration"}',
+        )
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as e:
         raise _explain(e, data, origins, path) from None
-    loaded = Loaded(scenario=scenario, path=path, chain=chain, origins=origins, raw=data)
+    loaded = Loaded(scenario=scenario, path=path, chain=chain, origins=origins, raw=data, warnings=warnings)
     _check_growth(loaded)
     _check_notes(loaded)
     _check_targets(loaded)
@@ -831,6 +965,37 @@ def _check_growth(loaded: Loaded) -> None:
                 key=_dotted(key_path),
                 hint=GROWTH_HINT + "; give year points instead if the value must level off",
             )
+        _steep_growth(loaded, key_path, s, years, vals)
+
+
+# a growth that takes a series below half (or above four times) the value it starts from within
+# the horizon is allowed, but it is more often a slip (-0.6 for -6 %) than meant: a warning
+STEEP_FALL, STEEP_RISE = 0.5, 4.0
+
+
+def _steep_growth(loaded: Loaded, key_path: tuple, s: Series, years: np.ndarray, vals: np.ndarray) -> None:
+    first = int(years[0]) if s.from_start else max(int(s.points[-1][0]), int(years[0]))
+    n = int(years[-1]) - first
+    if n <= 0:
+        return
+    factor = (1.0 + s.growth) ** n
+    if STEEP_FALL <= factor <= STEEP_RISE:
+        return
+    start = float(vals[0]) if s.from_start else float(s.evaluate(np.array([first]))[0])
+    what = "less than half" if factor < STEEP_FALL else f"{factor:.3g} times"
+    file, line = _where(loaded.origins, key_path, loaded.path)
+    loaded.warnings.append(
+        str(
+            ScenarioError(
+                f"growth {show_number(s.growth)} ({s.growth * 100:+.3g} % a year) takes it "
+                f"from {start:.6g} in {first} to {float(vals[-1]):.6g} by {int(years[-1])} ({what})",
+                file=file,
+                line=line,
+                key=_dotted(key_path),
+                hint='growth is a fraction a year: −6 % is -0.06 (or write "-6%")',
+            )
+        )
+    )
 
 
 def _check_notes(loaded: Loaded) -> None:
@@ -875,14 +1040,38 @@ def _check_projects(loaded: Loaded) -> None:
         ) from None
 
 
+APPLY_HINT = (
+    "write apply: scale (the value × the draw: loc 1.0 is no change), shift (the value + the draw), "
+    "set (the draw replaces the value in every year) or drift (the draw is a change per year from "
+    "the base year: + for a rate, × (1 + draw) a year for others)"
+)
+
+
 def _check_paths(loaded: Loaded) -> None:
+    """Every uncertainty and lever names a number or a series. An uncertainty on a series (which a
+    value written as one number may be) must say how its draw applies; on a number it is set,
+    and the ``apply`` used is written into the scenario (so ``scenario.resolved.yaml`` shows it)."""
     for block in ("uncertainty", "levers"):
-        for path in getattr(loaded.scenario, block):
+        for path, entry in getattr(loaded.scenario, block).items():
+            file, line = loaded.origins.get((block, path), (loaded.path, None))
             try:
-                resolve(loaded.scenario, path)
+                value, kind = resolve(loaded.scenario, path)
             except ValueError as e:
-                file, line = loaded.origins.get((block, path), (loaded.path, None))
                 raise ScenarioError(str(e), file=file, line=line, key=f"{block}.{path}") from None
+            if block != "uncertainty" or entry.apply is not None:
+                continue
+            if kind == "series":
+                written = value.to_yaml()
+                shown = "one number" if not isinstance(written, dict) else "a series"
+                raise ScenarioError(
+                    f"{path} is a value over time (written here as {shown}: {_short(written, 40)}): "
+                    "say how the draw applies to it",
+                    file=file,
+                    line=line,
+                    key=f"uncertainty.{path}.apply",
+                    hint=APPLY_HINT,
+                )
+            entry.apply = "set"
 
 
 def _check_targets(loaded: Loaded) -> None:
@@ -952,6 +1141,18 @@ def _explain(err: ValidationError, data: dict, origins: dict, path: Path) -> Sce
             if close
             else (f"valid keys here: {', '.join(valid)}" if valid else None)
         )
+        if e.get("input") is None and not close and isinstance(loc[-1], str):
+            # `{zh: 低出生, en: Low births, high migration}`: the comma ends the text, and what
+            # follows becomes a key of its own with no value
+            msg = (
+                f"unknown key '{loc[-1]}' (with no value): a comma inside {{...}} ends a text, "
+                "so the text after it became a key"
+            )
+            hint = (
+                "quote texts that contain a comma: "
+                '{zh: "低出生，高迁移", en: "Low births, high migration"}, or write each key on its own line'
+                + (f"; valid keys here: {', '.join(valid)}" if valid else "")
+            )
     elif e["type"] == "missing":
         msg = "required key is missing"
         hint = "add it here, or `extends:` a scenario that has it"

@@ -1,8 +1,10 @@
 """What is not known (``uncertainty:``) and what the bureau controls (``levers:``).
 
 An uncertainty gives a scipy.stats distribution for a numeric leaf or a series of the
-scenario, by its dotted path. A series is scaled (default) or shifted by one draw, or
-set to it; a number is set to the draw (default) or scaled or shifted. ``apply: drift``
+scenario, by its dotted path. A series is scaled or shifted by one draw, or set to it, and
+must say which (the loader refuses it without ``apply:``: a value written as one number may be
+a series, and scaling a growth rate by a draw meant as the rate is a silent trap); a number is
+set to the draw (the default, which the loader writes in) or scaled or shifted. ``apply: drift``
 makes the draw a change per year from the base year on: additive for a bounded input (a
 rate: value + draw × years since the base year), a growth rate for any other (value ×
 (1 + draw)^years); ``StageContext.evaluate`` applies it::
@@ -37,7 +39,8 @@ DISTRIBUTIONS = ("norm", "truncnorm", "uniform", "triang", "beta", "lognorm")
 class Uncertainty(Strict):
     dist: str = Field(description="a scipy.stats distribution: " + ", ".join(DISTRIBUTIONS))
     params: dict[str, float] = {}
-    # None: scale a series, set a number; drift: a change per year from the base year on
+    # required on a series (sim.schema.load refuses None there); None on a number becomes "set" when
+    # loaded, so scenario.resolved.yaml shows the mode used; drift: a change per year from the base year on
     apply: Literal["scale", "shift", "set", "drift"] | None = None
 
     @model_validator(mode="after")

@@ -19,13 +19,14 @@ HERE = Path(__file__).resolve().parent
 
 UNCERTAIN = """extends: {base}
 name: unc
+title: {{zh: 不确定性, en: Uncertain}}
 draws: 12
 uncertainty:
-  population.births: {{dist: truncnorm, params: {{a: -2, b: 2, loc: 1.0, scale: 0.1}}}}
-  population.net_migration: {{dist: uniform, params: {{loc: 0.6, scale: 0.8}}}}
+  population.births: {{dist: truncnorm, params: {{a: -2, b: 2, loc: 1.0, scale: 0.1}}, apply: scale}}
+  population.net_migration: {{dist: uniform, params: {{loc: 0.6, scale: 0.8}}, apply: scale}}
   teachers.tegang.retention: {{dist: beta, params: {{a: 17, b: 3}}}}
-  teachers.tegang.hires: {{dist: uniform, params: {{loc: 0.5, scale: 1.5}}}}
-  finance.envelope_growth: {{dist: uniform, params: {{loc: 0.0, scale: 0.04}}}}
+  teachers.tegang.hires: {{dist: uniform, params: {{loc: 0.5, scale: 1.5}}, apply: scale}}
+  finance.envelope_growth: {{dist: uniform, params: {{loc: 0.0, scale: 0.04}}, apply: scale}}
 """
 
 CASES = {  # file stem → (scenario, draws, options)
