@@ -121,6 +121,8 @@ BAD = {
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_input_is_one_clear_message(here, case):
     text, needle, line = BAD[case]
+    if text.startswith("extends: baseline"):  # a child has its own title (last: the lines stay)
+        text += "title: {zh: 测试, en: Test}\n"
     write(here / f"{case}.yaml", text)
     for cmd in (["run", f"{case}.yaml"], ["validate", f"{case}.yaml"]):
         r = runner.invoke(app, cmd)
@@ -144,7 +146,10 @@ def test_negative_population_in_data_file(here):
     df = pd.read_csv(ROOT / "data" / "population-2020.csv")
     df.loc[10, "persons"] = -5
     df.to_csv(here / "bad-pop.csv", index=False)
-    write(here / "neg.yaml", "extends: baseline\nname: neg\npopulation:\n  base: bad-pop.csv\n")
+    write(
+        here / "neg.yaml",
+        "extends: baseline\nname: neg\ntitle: {zh: 负, en: Negative}\npopulation:\n  base: bad-pop.csv\n",
+    )
     r = runner.invoke(app, ["run", "neg.yaml"])
     assert r.exit_code == 2 and "bad-pop.csv:12:" in r.output and "persons must be a number ≥ 0" in r.output
     assert not (here / "outputs").exists()

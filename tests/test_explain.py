@@ -125,7 +125,7 @@ def test_explain_and_cohort_commands(tmp_path, monkeypatch):
     )
     assert r.exit_code == 0 and "特岗" in r.output, r.output
     r = runner.invoke(app, ["explain", "baseline", "--cohort"])
-    assert r.exit_code == 0 and "primary" in r.output and "efficiency" in r.output, r.output
+    assert r.exit_code == 0 and "Primary" in r.output and "efficiency" in r.output, r.output
 
 
 @pytest.mark.parametrize(

@@ -490,9 +490,9 @@ def test_export_tidy_one_division(all_run, ctx, tmp_path):
 def test_targets_of_a_division():
     r = runner.invoke(app, ["targets", "baseline", "--region", "蛟河市"])
     assert r.exit_code == 0, r.output
-    assert "蛟河市" in r.output and "preschool-ger-2025" in r.output
+    assert "蛟河市" in r.output and "学前三" in r.output  # the preschool GER target (label, wrapped)
     # a count (23,000 vocational students) is the city's, not a division's target
-    assert "vocational-students-2025" not in r.output
+    assert "中等职" not in r.output and "23,000" not in r.output
 
 
 # ---------------------------------------------------------------- teachers moved between divisions
