@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import os
 import signal
-import sys
 from pathlib import Path
 
 # One BLAS thread unless the user says otherwise. OpenBLAS starts a helper thread when numpy is
@@ -102,17 +101,34 @@ def command(fn):
 
 
 def _console():
+    """The console of the printed tables: rich finds the width (a terminal's, or ``COLUMNS`` when
+    the output goes to a pipe or a file, else 80); it is never forced."""
     from rich.console import Console
 
-    return Console() if sys.stdout.isatty() else Console(width=int(os.environ.get("COLUMNS", 200)))
+    return Console()
 
 
 def _progress(total: int, _):
-    """A progress bar on stderr; returns the callback that advances it."""
+    """A progress bar on stderr when stderr is a terminal (also when stdout is piped); otherwise one
+    line on stderr when the work is done. Returns the callback that advances it."""
+    import time
+
     from rich.console import Console
+
+    err = Console(stderr=True)
+    if not err.is_terminal:
+        start, done = time.perf_counter(), [0]
+
+        def count(n: int) -> None:
+            done[0] += n
+            if done[0] >= total:
+                typer.echo(f"done: {done[0]:,} of {total:,} in {time.perf_counter() - start:.1f} s", err=True)
+
+        return count
+
     from rich.progress import Progress
 
-    bar = Progress(transient=True, console=Console(stderr=True))
+    bar = Progress(transient=True, console=err)
     bar.start()
     task = bar.add_task("draws", total=total)
 
@@ -129,28 +145,134 @@ def _warn(lines) -> None:
         typer.echo(f"warning: {line}", err=True)
 
 
-def _print_key(scenario, values: dict, suffix: str = "") -> None:
+# ------------------------------------------------------------------ tables that fit the terminal
+LABEL_MIN = 10  # a label column may be folded down to this width, never less
+
+
+def _text(cell):
+    from rich.text import Text
+
+    return cell if isinstance(cell, Text) else Text(str(cell))
+
+
+def _width(cells) -> int:
+    """The widest line of the cells, in terminal cells (a Chinese character is two)."""
+    from rich.cells import cell_len
+
+    return max((cell_len(line) for c in cells for line in _text(c).plain.split("\n")), default=0)
+
+
+def _head(text: str, width: int) -> str:
+    """A number column's header broken into lines no wider than its numbers (at least 6)."""
+    import textwrap
+
+    width = max(width, 6)
+    return "\n".join(
+        w for line in text.split("\n") for w in (textwrap.wrap(line, width, break_long_words=False) or [""])
+    )
+
+
+def _need(lead, cols) -> int:
+    """The narrowest a table can be with every number in full: labels folded to LABEL_MIN (or the
+    column's own minimum), numbers and their headers as they are, borders and padding."""
+    labels = sum(min(_width([h, *cells]), lo) for h, cells, lo in lead)
+    numbers = sum(_width([h, *cells]) for h, cells in cols)
+    return labels + numbers + 3 * (len(lead) + len(cols)) + 1
+
+
+def _label_col(header: str, cells, minimum: int = LABEL_MIN):
+    return (header, cells, minimum)
+
+
+def _num_cols(block):
+    """Number columns with their headers broken to the width of their numbers."""
+    return [(_head(h, _width(cells)), cells) for h, cells in block]
+
+
+def _fitted(title: str, lead, blocks, caption: str | None = None) -> None:
+    """Print ``lead`` label columns (they wrap) and ``blocks`` of number columns (never wrapped,
+    never cut): in one table if it fits the console's width, else in as few tables as fit, each
+    repeating the labels. ``lead``: [(header, cells, min width)]; ``blocks``: [[(header, cells)]]."""
     from rich.table import Table
 
+    con = _console()
+    blocks = [_num_cols(b) for b in blocks]
+    n = max(len(blocks), 1)
+    for k in range(n, 0, -1):
+        k = -(-n // -(-n // k))  # as many tables as k allows, of even size
+        chunks = [blocks[i : i + k] for i in range(0, len(blocks), k)] or [[]]
+        if all(_need(lead, [c for b in ch for c in b]) <= con.width for ch in chunks):
+            break
+    for i, ch in enumerate(chunks):
+        part = f" ({i + 1}/{len(chunks)})" if len(chunks) > 1 else ""
+        t = Table(title=title + part, caption=caption if i == len(chunks) - 1 else None)
+        for h, _cells, _lo in lead:
+            t.add_column(h, overflow="fold")
+        cols = [c for b in ch for c in b]
+        for h, _cells in cols:
+            t.add_column(h, justify="right", no_wrap=True)
+        rows = len(lead[0][1]) if lead else len(cols[0][1]) if cols else 0
+        for r in range(rows):
+            t.add_row(*[_text(cells[r]) for _h, cells, _lo in lead], *[_text(cells[r]) for _h, cells in cols])
+        con.print(t)
+
+
+def _table(title: str, df, formats: dict | None = None, text=None, caption: str | None = None) -> None:
+    """A data frame as a table that fits: the ``text`` columns (default: those holding text) wrap,
+    the others are numbers, formatted by ``formats`` (default ``_cell``)."""
+    if text is None:
+        text = [c for c in df.columns if df[c].dtype == object or str(df[c].dtype) in ("str", "string")]
+    cells = {c: [(formats or {}).get(c, _cell)(v) for v in df[c]] for c in df.columns}
+    lead = [_label_col(str(c), cells[c]) for c in df.columns if c in text]
+    _fitted(title, lead, [[(str(c), cells[c])] for c in df.columns if c not in text], caption)
+
+
+def _cell(v) -> str:
+    """A number with no scientific notation: 4 significant digits below 10,000, whole above;
+    True/False as ✓/✗."""
+    import numpy as np
+
+    if isinstance(v, bool | np.bool_):
+        return "✓" if v else "✗"
+    if isinstance(v, float | np.floating):
+        if v != v:
+            return "—"
+        if v == int(v) and abs(v) < 1e15:
+            return f"{int(v):,}"
+        if abs(v) >= 1e4:
+            return f"{v:,.0f}"
+        digits = max(0, 3 - int(np.floor(np.log10(abs(v))))) if v else 0
+        return f"{v:,.{min(digits, 6)}f}"
+    return str(v)
+
+
+def _label(zh: str, en: str, unit: str) -> str:
+    """An indicator's label with its unit where the number does not say it (not % or persons)."""
+    from sim.core.formatting import UNIT_ZH
+
+    u = UNIT_ZH.get(unit) if unit != "persons" else None
+    return f"{zh} {en}" + (f" ({u})" if u else "")
+
+
+def _print_key(scenario, values: dict, suffix: str = "") -> None:
     from sim.analysis.jobs import key_rows
     from sim.core.formatting import fmt
 
     years = [int(y) for y in scenario.years]
     show = sorted({years[0], 2025, 2035, years[-1]} & set(years))
-    t = Table(title=f"{scenario.title.zh} / {scenario.title.en}{suffix}")
-    t.add_column("指标 indicator")
-    t.add_column("unit")
-    for y in show:
-        t.add_column(str(y), justify="right")
-    for zh, en, unit, vals in key_rows(values, years, show):
-        t.add_row(f"{zh}  {en}", unit, *(fmt(v, unit) for v in vals))
-    _console().print(t)
+    rows = key_rows(values, years, show)
+    lead = [_label_col("指标 indicator", [_label(zh, en, u) for zh, en, u, _ in rows], 16)]
+    blocks = [[(str(y), [fmt(r[3][k], r[2], compact=True) for r in rows])] for k, y in enumerate(show)]
+    _fitted(
+        f"{scenario.title.zh} / {scenario.title.en}{suffix}",
+        lead,
+        blocks,
+        "万 = 10,000 · 亿 = 100,000,000 · ✓ rule holds, ✗ breached",
+    )
 
 
 def _print_divisions(scenario, values: dict, regions: list[str]) -> None:
     """The city and each division side by side: a few indicators at 2025 and 2035."""
-    from rich.table import Table
-
     from sim.analysis.jobs import DIVISION_INDICATORS, division_rows
     from sim.core.catalogue import entry
     from sim.core.formatting import fmt
@@ -159,42 +281,28 @@ def _print_divisions(scenario, values: dict, regions: list[str]) -> None:
     show = [y for y in (2025, 2035) if y in years] or [years[-1]]
     # short headers and people in 万 so that nine columns fit in 100
     heads = {
-        "Population|Total": "人口 万\npeople",
-        "Enrolment|Primary": "小学生\npupils",
-        "Teachers|Gap": "教师余缺\nteachers ±",
-        "Places|Utilisation|Primary": "小学学位\n使用率",
+        "Population|Total": "人口 万 people",
+        "Enrolment|Primary": "小学生 pupils",
+        "Teachers|Gap": "教师余缺 teachers ±",
+        "Places|Utilisation|Primary": "小学学位 使用率",
     }
-    t = Table(title="区县 divisions (教师余缺: + surplus, − shortage; 学位使用率: primary places in use)")
-    t.add_column("区县 region", no_wrap=True)
-    for name in DIVISION_INDICATORS:
-        for y in show:
-            t.add_column(f"{heads.get(name, entry(name).zh)}\n{y}", justify="right", no_wrap=True)
-    units = [entry(n).unit for n in DIVISION_INDICATORS for _ in show]
-    names = [n for n in DIVISION_INDICATORS for _ in show]
-    for g, row in division_rows(values, regions, years, show):
-        cells = [
-            f"{v / 1e4:,.1f}" if n == "Population|Total" and v == v else fmt(v, u)
-            for v, u, n in zip(row, units, names, strict=True)
-        ]
-        t.add_row(g, *cells)
-    _console().print(t)
-
-
-def _table(title: str, df, formats: dict | None = None) -> None:
-    from rich.table import Table
-
-    t = Table(title=title)
-    for c in df.columns:
-        t.add_column(str(c), justify="left" if df[c].dtype == object else "right")
-    for _, r in df.iterrows():
-        t.add_row(*[(formats or {}).get(c, _cell)(v) for c, v in r.items()])
-    _console().print(t)
-
-
-def _cell(v) -> str:
-    if isinstance(v, float):
-        return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
-    return str(v)
+    rows = division_rows(values, regions, years, show)
+    blocks = []
+    for i, name in enumerate(DIVISION_INDICATORS):
+        block = []
+        for k, y in enumerate(show):
+            col = [row[i * len(show) + k] for _, row in rows]
+            if name == "Population|Total":
+                cells = ["—" if v != v else f"{v / 1e4:,.1f}" for v in col]
+            else:
+                cells = [fmt(v, entry(name).unit, compact=True) for v in col]
+            block.append((f"{heads.get(name, entry(name).zh)} {y}", cells))
+        blocks.append(block)
+    _fitted(
+        "区县 divisions (教师余缺: + surplus, − shortage; 学位使用率: primary places in use)",
+        [_label_col("区县 region", [g for g, _ in rows], 6)],
+        blocks,
+    )
 
 
 # ====================================================================== commands
@@ -258,7 +366,9 @@ def validate(scenarios: list[str] = typer.Argument(..., help="Scenario names or 
     from sim.analysis.jobs import validate_job
 
     for ref in scenarios:
-        s = validate_job(ref).scenario
+        p = validate_job(ref)
+        s = p.scenario
+        _warn(p.loaded.warnings)
         typer.echo(f"ok  {ref}  ({s.name}: {s.title.zh} / {s.title.en})")
 
 
@@ -274,7 +384,7 @@ def list_scenarios() -> None:
 
     t = Table()
     for col in ("name", "标题", "title", "extends"):
-        t.add_column(col)
+        t.add_column(col, overflow="fold")
     for row in list_job():
         t.add_row(*row)
     _console().print(t)
@@ -288,6 +398,9 @@ def targets(
     scenario: str = typer.Argument(..., help="A scenario name or file."),
     draws: int | None = DRAWS,
     region: str = REGION,
+    wide: bool = typer.Option(
+        False, "--wide", help="Every column (target ids, first year met), however wide the terminal."
+    ),
 ) -> None:
     """Scorecard: every target of the scenario, met or missed, by how much, and how surely.
 
@@ -299,55 +412,92 @@ def targets(
 
     res, cards = targets_job(scenario, draws, region)
     for where, df in cards:
-        _scorecard(res, where, df)
+        _scorecard(res, where, df, wide)
     if not cards:
         typer.echo("no target applies to this region (the counts are the city's)")
     _warn(res.warnings)
 
 
-def _scorecard(res, where: str, df) -> None:
+def _scorecard(res, where: str, df, wide: bool = False) -> None:
+    """The scorecard in the terminal's width: indicator (wrapped), year, target, value, mark, margin
+    in the target's unit, P(met) (with draws), kind; the ids and the first year met when they fit
+    (or ``--wide``)."""
     from rich.table import Table
+    from rich.text import Text
 
     from sim.core.catalogue import label, unit
-    from sim.core.formatting import fmt, fmt_margin
+    from sim.core.formatting import RULE_UNIT, fmt, fmt_margin, year_span
     from sim.schema.targets import KIND_LABELS
 
-    t = Table(title=f"目标 targets — {res.scenario.name} — {where}")
-    for col in (
-        "id",
-        "指标 indicator",
-        "年 year",
-        "目标 target",
-        "值 value",
-        "",
-        "差距 margin",
-        "首次达成 first met",
-        "概率 P(met)",
-        "类型 kind",
-    ):
-        t.add_column(col)
+    draws = len(res.draw_index)
+    marks = {"met": ("✓", "green"), "by assumption": ("≈", "yellow"), "missed": ("✗", "red")}
+    sign = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "within": "≈", "==": "="}
+    cols: dict[str, list] = {k: [] for k in ("id", "ind", "year", "target", "value", "mark", "margin")}
+    cols |= {"p": [], "kind": [], "first": []}
     for _, r in df.iterrows():
         u = unit(r["indicator"])
-        ok = {
-            "met": "[green]✓ 达成 met[/green]",
-            "by assumption": "[yellow]≈ 假设成立 by assumption[/yellow]",
-            "missed": "[red]✗ 未达成 missed[/red]",
-        }[r["status"]]
+        cols["id"].append(r["id"])
+        cols["ind"].append(label(r["indicator"], "zh"))
+        cols["year"].append(str(r["year"]))
+        if u == RULE_UNIT:
+            cols["target"].append("每年 yearly")
+            breach = list(r["breach_years"]) if r["breach_years"] is not None else []
+            cols["margin"].append(
+                year_span(breach)
+                if len(breach) <= 3 or len(year_span(breach)) <= 9
+                else f"{min(breach)}-{max(breach)}"
+            )
+        else:
+            tol = f" ±{r['tolerance']:.0%}" if r["tolerance"] else ""
+            cols["target"].append(
+                f"{sign.get(r['comparison'], r['comparison'])} {fmt(r['target'], u, compact=True)}{tol}"
+            )
+            cols["margin"].append(fmt_margin(r["margin"], u, compact=True))
+        cols["value"].append(fmt(r["value"], u, compact=True))
+        mark, colour = marks[r["status"]]
+        cols["mark"].append(Text(mark, style=colour))
+        cols["p"].append(f"{r['probability']:.0%}")
+        cols["kind"].append(KIND_LABELS[r["kind"]][0])
         first = r["first_year_met"]
-        first = "—" if first is None or first != first else str(int(first))
-        tol = f" ±{r['tolerance']:.0%}" if r["tolerance"] else ""
-        t.add_row(
-            r["id"],
-            label(r["indicator"], "zh"),
-            str(r["year"]),
-            f"{r['comparison']} {fmt(r['target'], u)}{tol}",
-            fmt(r["value"], u),
-            ok,
-            f"{fmt_margin(r['margin'], u)} ({r['margin_share']:+.1%})",
-            first,
-            f"{r['probability']:.0%}",
-            KIND_LABELS[r["kind"]][0],
-        )
+        cols["first"].append("—" if first is None or first != first else str(int(first)))
+    # (key, header, label or number, shown when) in the order printed; optional ones are dropped,
+    # last first, until the table fits
+    spec = [
+        ("id", "id", "label", "optional"),
+        ("ind", "指标 indicator", "label", "always"),
+        ("year", "年 year", "number", "always"),
+        ("target", "目标 target", "number", "always"),
+        ("value", "值 value", "number", "always"),
+        ("mark", "", "number", "always"),
+        ("margin", "差距 margin", "number", "always"),
+        ("p", "概率 P(met)", "number", "always" if draws > 1 else "never"),
+        ("kind", "类型 kind", "label", "optional"),
+        ("first", "首次达成 first met", "number", "wide"),
+    ]
+    spec = [c for c in spec if c[3] != "never" and (wide or c[3] != "wide")]
+
+    def need(sel) -> int:
+        # an id is shown whole or not at all; the indicator may wrap to 8 cells
+        lead = [(h, cols[k], {"id": 99, "kind": 8}.get(k, 8)) for k, h, kind, _ in sel if kind == "label"]
+        nums = [(_head(h, _width(cols[k])), cols[k]) for k, h, kind, _ in sel if kind == "number"]
+        return _need(lead, nums)
+
+    width = _console().width
+    for drop in ("first", "id", "kind"):
+        if wide or need(spec) <= width:
+            break
+        spec = [c for c in spec if c[0] != drop]
+    caption = "✓ 达成 met · ✗ 未达成 missed · ≈ 假设成立 holds by assumption · pt: percentage points"
+    if any(unit(i) == RULE_UNIT for i in df["indicator"]):
+        caption += " · a rule's margin: the years it is breached"
+    t = Table(title=f"目标 targets — {res.scenario.name} — {where}", caption=caption)
+    for k, h, kind, _ in spec:
+        if kind == "label":
+            t.add_column(h, overflow="fold")
+        else:
+            t.add_column(_head(h, _width(cols[k])), justify="right", no_wrap=True)
+    for i in range(len(df)):
+        t.add_row(*[_text(cols[k][i]) for k, *_ in spec])
     _console().print(t)
 
 
@@ -367,19 +517,49 @@ def compare(
 
     Example: [bold]edusim compare baseline tegang-300 no-tegang --years 2025,2035 --out cmp[/bold]
     """
-    from sim.analysis.jobs import compare_job
-    from sim.core.formatting import fmt
+    from sim.analysis.jobs import compare_job, parse_years
+    from sim.core.formatting import fmt, fmt_margin
 
     runs, tables, written = compare_job(scenarios, years, out, draws, region)
+    names = [r.scenario.name for r in runs]
+    wanted = parse_years(years)
     for where, df in tables:
         units = df["unit"].tolist()
-        show = df.copy()
-        for c in show.columns[2:]:
-            show[c] = [fmt(float(v), u) for v, u in zip(df[c], units, strict=True)]
-        _table(
-            f"情景比较 scenario comparison — {where} (Δ = against {runs[0].scenario.name})",
-            show,
-            {c: str for c in show.columns},
+
+        def col(c, units=units, df=df):
+            f = fmt_margin if c.startswith("Δ ") else fmt
+            return [f(float(v), u, compact=True) for v, u in zip(df[c], units, strict=True)]
+
+        lead = [
+            _label_col(
+                "指标 indicator",
+                [_label(*str(i).split(" ", 1), u) for i, u in zip(df["indicator"], units, strict=True)],
+                12,
+            )
+        ]
+        # a year's columns together (the reference, then each scenario and its Δ); where one year
+        # does not fit, each scenario with the reference and its Δ
+        by_year = [
+            [(f"{names[0]} {y}", col(f"{names[0]} {y}"))]
+            + [c for n in names[1:] for c in ((f"{n} {y}", col(f"{n} {y}")), (f"Δ {y}", col(f"Δ {n} {y}")))]
+            for y in wanted
+        ]
+        blocks = by_year
+        if any(_need(lead, _num_cols(b)) > _console().width for b in by_year):
+            blocks = [
+                [
+                    (f"{names[0]} {y}", col(f"{names[0]} {y}")),
+                    (f"{n} {y}", col(f"{n} {y}")),
+                    (f"Δ {y}", col(f"Δ {n} {y}")),
+                ]
+                for y in wanted
+                for n in names[1:]
+            ]
+        _fitted(
+            f"情景比较 scenario comparison — {where}",
+            lead,
+            blocks,
+            f"Δ: the scenario on its left − {names[0]} · pt: percentage points · 万 = 10⁴ · 亿 = 10⁸",
         )
     for p in written:
         typer.echo(f"wrote {p}")
@@ -393,14 +573,26 @@ def report(
     ),
     lang: str = LANG,
     draws: int | None = DRAWS,
+    whatif: list[str] | None = typer.Option(
+        None,
+        "--whatif",
+        help="A lever of the what-if sliders (repeat for 2-4): a path of the first scenario's "
+        "`levers:`, or PATH=LO:HI. Default: that scenario's levers. 'none' leaves the section out.",
+    ),
+    points: int = typer.Option(
+        5, "--points", min=2, max=11, help="Values a what-if lever takes (grid: points^levers)."
+    ),
 ) -> None:
-    """One self-contained HTML page (works offline) with the scorecard and every chart.
+    """One self-contained HTML page (works offline): the answer first (targets met or missed, by
+    how much, how surely), a what-if section with sliders, every chart, the annex.
 
     Example: [bold]edusim report baseline tegang-300 no-tegang --out report.html[/bold]
+    · [bold]edusim report baseline --whatif teachers.tegang.hires=0:400 --points 9[/bold]
     """
     from sim.analysis.jobs import report_job
 
-    path = report_job(scenarios, out, lang, draws)
+    levers = [] if whatif == ["none"] else (whatif or None)
+    path = report_job(scenarios, out, lang, draws, levers, points)
     typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
@@ -433,10 +625,14 @@ def sensitivity(
     from sim.analysis.jobs import sensitivity_job
 
     indices, folder = sensitivity_job(scenario, output, method, n, out, workers, scheduler, lang)
+    key = next((c for c in ("ST", "mu_star") if c in indices.columns), None)
+    shown = indices.sort_values(key, ascending=False, kind="stable") if key else indices
     _table(
         f"{method} — {output}",
-        indices,
+        shown,
         {"input": str, **{c: (lambda v: f"{v:.3f}") for c in indices.columns[1:]}},
+        text=["input"],
+        caption=f"most important first (by {key})" if key else None,
     )
     typer.echo(f"wrote {folder}")
 
@@ -467,9 +663,36 @@ def sweep(
     table, names, folder = sweep_job(
         scenario, lever, samples, draws, out, workers, scheduler, lang, _progress
     )
-    wide = table.pivot_table(index=names, columns="target", values="probability").reset_index()
-    _table("P(met)", wide, {c: (lambda v: f"{v:.2f}") for c in wide.columns if c not in names})
+    _print_sweep(table, names)
     typer.echo(f"wrote {folder}")
+
+
+def _print_sweep(table, names: list[str]) -> None:
+    """A row per target, a column per lever point: P(met) in % (✓/✗ where it is 1 or 0 at every
+    point); the targets whose chance moves over the sweep first."""
+    points = table[names].drop_duplicates().reset_index(drop=True)
+    prob = table.pivot_table(index="target", columns=names, values="probability", sort=False)
+    certain = set(table["probability"].unique()) <= {0.0, 1.0}
+
+    def cell(v) -> str:
+        if v != v:
+            return "—"
+        return ("✓" if v == 1 else "✗") if certain else f"{v:.0%}"
+
+    moves = (prob.max(axis=1) - prob.min(axis=1)) > 0
+    order = list(prob.index[moves]) + list(prob.index[~moves])
+    blocks = []
+    for _, pt in points.iterrows():
+        key = tuple(pt[n] for n in names) if len(names) > 1 else pt[names[0]]
+        head = " ".join(f"{n.rsplit('.', 1)[-1]}={pt[n]:g}" for n in names)
+        blocks.append([(head, [cell(prob.loc[t, key]) for t in order])])
+    _fitted(
+        "P(met) 达成概率 over the sweep",
+        [_label_col("目标 target", order, min(_width(order), 30))],
+        blocks,
+        "targets whose chance changes over the sweep first"
+        + (" · ✓ met, ✗ missed at that point" if certain else ""),
+    )
 
 
 @command
@@ -492,10 +715,15 @@ def solve(
     path, found, row = solve_job(scenario, lever, target, probability, draws)
     met = row["met"] or (probability is not None and row["probability"] >= probability)
     typer.echo(
-        f"{found['direction']} {path} meeting '{target}': {found['value']:.6g} {found['note']}".rstrip()
+        f"{found['direction']} {path} meeting '{target}': {found['value']:.4g} {found['note']}".rstrip()
     )
+    from sim.core.catalogue import unit
+    from sim.core.formatting import fmt, fmt_margin
+
+    u = unit(row["indicator"])
     typer.echo(
-        f"confirmed by a run: value {row['value']:.6g}, margin {row['margin']:+.4g}, "
+        f"confirmed by a run: value {fmt(row['value'], u, compact=True)}, "
+        f"margin {fmt_margin(row['margin'], u, compact=True)}, "
         f"P(met) {row['probability']:.0%} → {'met' if met else 'NOT met'}"
     )
 
@@ -517,17 +745,31 @@ def backtest(
     """
     from sim.analysis.backtest import summary_display
     from sim.analysis.jobs import backtest_job
+    from sim.core.catalogue import label, unit
+    from sim.core.formatting import fmt
 
     table, summ, folder = backtest_job(base, draws, out, lang)
     pct = lambda v: "" if v != v else f"{v:.1%}"  # noqa: E731
     apes = [c for c in table.columns if c.startswith("ape")]
-    show = table[["base", "lead", "variable", "observed", "model", *apes]]
-    show = show.rename(columns={"ape": "ape model"})
-    formats = {"base": str, "lead": str, "variable": str} | {c: pct for c in ["ape model", *apes[1:]]}
-    _table("回测 back-test: absolute percentage error of the model and the naive methods", show, formats)
+    units = [unit(v) for v in table["variable"]]
+    cells = {
+        "base": [str(int(v)) for v in table["base"]],
+        "lead": [str(int(v)) for v in table["lead"]],
+        "observed": [fmt(v, u, compact=True) for v, u in zip(table["observed"], units, strict=True)],
+        "model": [fmt(v, u, compact=True) for v, u in zip(table["model"], units, strict=True)],
+    } | {c: [pct(v) for v in table[c]] for c in apes}
+    heads = {"ape": "APE model"} | {c: c.replace("ape ", "APE ") for c in apes[1:]}
+    _fitted(
+        "回测 back-test: absolute percentage error (APE) of the model and the naive methods",
+        [_label_col("指标 variable", [label(v, "zh") for v in table["variable"]], 10)],
+        [[("base", cells["base"]), ("lead", cells["lead"])], [("observed", cells["observed"])]]
+        + [[("model", cells["model"])]]
+        + [[(heads[c], cells[c])] for c in apes],
+    )
     _table(
         "MAPE by lead time · skill = 1 − MAPE model / MAPE naive (same observations; > 0: model better)",
         summary_display(summ),
+        text=[],
     )
     typer.echo(f"wrote {folder}")
 
@@ -567,14 +809,23 @@ def explain(
 
     from sim.analysis.explain import PART_LABELS
     from sim.analysis.jobs import cohort_job, explain_job
+    from sim.core.catalogue import unit
     from sim.core.errors import UserError
+    from sim.core.formatting import fmt_margin
 
     if cohort:
         prep, df = cohort_job(scenario, cohort_year, per_pupil)
+        from sim.core.levels import BY_NAME
+
+        df = df.assign(level=[f"{BY_NAME[v].zh} {BY_NAME[v].en}" if v in BY_NAME else v for v in df["level"]])
+        pct = lambda v: f"{v:.1%}"  # noqa: E731
         _table(
             f"重构队列 reconstructed cohort (UNESCO UIS) — {prep.scenario.name}",
             df,
-            {"level": str, "grades": str},
+            {"level": str, "grades": str, "survival to last grade": pct, "coefficient of efficiency": pct}
+            | {c: (lambda v: f"{v:,.1f}") for c in df.columns if c.endswith("per 1,000")}
+            | {"years per graduate": lambda v: f"{v:.2f}"},
+            text=["level"],
         )
         if variable is None:
             return
@@ -582,14 +833,24 @@ def explain(
         raise UserError("give --variable VAR (or --cohort)", key="--variable")
     df, head = explain_job(scenario, variable, year_from, year_to, against, year)
     t = Table(title=f"{variable}: {head}")
-    t.add_column("part 分项")
-    t.add_column("value", justify="right")
+    u = unit(variable)
+    t.caption = f"each part: its effect on {variable} (+ raises it, − lowers it)"
+    t.add_column("part 分项", overflow="fold")
+    t.add_column("value", justify="right", no_wrap=True)
     for _, r in df.iterrows():
-        t.add_row(f"{PART_LABELS['zh'].get(r['part'], r['part'])}  {r['part']}", f"{r['value']:+,.4g}")
-    t.add_row("[b]sum 合计[/b]", f"[b]{df['value'].sum():+,.4g}[/b]")
-    t.add_row("change 变化", f"{df.attrs['total']:+,.4g}")
+        t.add_row(
+            f"{PART_LABELS['zh'].get(r['part'], r['part'])}  {r['part']}",
+            fmt_margin(r["value"], u, compact=True),
+        )
+    t.add_row("[b]sum 合计[/b]", f"[b]{fmt_margin(df['value'].sum(), u, compact=True)}[/b]")
+    t.add_row("change 变化", fmt_margin(df.attrs["total"], u, compact=True))
     _console().print(t)
-    typer.echo(f"method: {df.attrs['method']}; parts − change = {df.attrs['residual']:.3g}")
+    residual = df.attrs["residual"]
+    exact = abs(residual) <= 1e-6 * max(1.0, abs(df.attrs["total"]))
+    typer.echo(
+        f"method: {df.attrs['method']}; "
+        + ("the parts add up to the change" if exact else f"parts − change = {residual:,.4g}")
+    )
 
 
 @command
@@ -611,28 +872,37 @@ def allocate(
     from rich.table import Table
 
     from sim.analysis.jobs import allocate_job
+    from sim.core.formatting import fmt
 
     r = allocate_job(scenario, year, objective)
     a = r.allocation
     t = Table(title=f"调配方案 teacher moves — {r.scenario.name} {r.year} ({r.objective})")
     for col in ("调出 from", "调入 to", "学段 level", "教师 teachers", "费用 cost (元)"):
-        t.add_column(col, justify="right" if col.startswith(("教师", "费用")) else "left")
+        number = col.startswith(("教师", "费用"))
+        t.add_column(col, justify="right" if number else "left", no_wrap=number)
     index = {n: i for i, n in enumerate(r.names)}
     for frm, to, level, n in a.table(r.names, r.levels):
-        t.add_row(frm, to, level, f"{n:,}", f"{n * r.cost[index[frm], index[to]]:,.0f}")
+        t.add_row(frm, to, level, f"{n:,}", fmt(n * r.cost[index[frm], index[to]], "yuan", compact=True))
     _console().print(t)
-    d = Table(title="区县 divisions: teachers outside the band before → after (+ above, − short)")
-    d.add_column("区县 division")
-    for L in r.levels:
-        d.add_column(L, justify="right")
-    for i, n in enumerate(r.names):
-        d.add_row(
-            n, *(f"{int(a.gap_before[i, k]):+,} → {int(a.gap_after[i, k]):+,}" for k in range(len(r.levels)))
-        )
-    _console().print(d)
+    _fitted(
+        "区县 divisions: teachers outside the band before → after (+ above, − short)",
+        [_label_col("区县 division", list(r.names), 6)],
+        [
+            [
+                (
+                    L,
+                    [
+                        f"{int(a.gap_before[i, k]):+,} → {int(a.gap_after[i, k]):+,}"
+                        for i in range(len(r.names))
+                    ],
+                )
+            ]
+            for k, L in enumerate(r.levels)
+        ],
+    )
     cost = float((a.moves * r.cost[:, :, None]).sum())
     typer.echo(
-        f"moved {a.total_moved:,} teachers, cost {cost:,.0f} yuan; "
+        f"moved {a.total_moved:,} teachers, cost {fmt(cost, 'yuan', compact=True)} 元; "
         + ("every division inside its band" if a.feasible else "some divisions stay outside their band")
         + f" (solver: {a.solver})"
     )

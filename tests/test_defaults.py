@@ -31,6 +31,7 @@ BOTH_ALLOWED = {
     "notes": "scenario.py default [] (no notes); the baseline writes its notes",
     "targets": "scenario.py default [] (no targets); the baseline writes the plan's targets",
     "uncertainty": "scenario.py default {} (nothing uncertain); the baseline writes what is unknown",
+    "levers": "scenario.py default {} (no levers); the baseline names the policy inputs a planner moves",
 }
 
 # Schema defaults that are numbers, each with its reason (module.Class.field).

@@ -28,21 +28,19 @@ def runs():
 
 
 def test_every_chart_builds_with_data_and_units(runs):
+    from sim.report.page import UI
+
     figs = charts([from_run(r) for r in runs], "zh")
     titles = [t for t, _ in figs]
-    assert {
-        "目标达成情况",
-        "各级教育在校生",
-        "目标指标走势（✕ 为目标值）",
-        "出生人口与学龄人口",
-        "教师需求、供给与余缺",
-        "特岗教师",
-        "学生流向",
-    } <= set(titles)
-    units = {"人", "比例", "年", "人/年", "元", "元/年", "生/师", "1=达成, 0=未达成"}
+    u = UI["zh"]
+    assert {u[k] for k in ("enrolment", "targets", "population", "teachers", "tegang", "money")} <= set(
+        titles
+    )
+    assert any(t.startswith(u["sankey"]) for t in titles)
+    units = {"人", "万人", "比例", "年", "人/年", "元", "元/年", "亿元", "生/师"}
     for title, fig in figs:
         assert len(fig.data) > 0, title
-        if title in ("目标达成情况", "学生流向"):
+        if title.startswith(u["sankey"]):
             continue
         panels = [a.text for a in fig.layout.annotations]
         if panels:  # small multiples: every panel title ends with its unit
@@ -201,6 +199,7 @@ def test_waterfalls_and_cohort_table_build(runs):
     for (_name, parts, start, end), (_, fig) in zip(dec, figs, strict=True):
         wf = fig.data[0]
         assert list(wf.measure) == ["absolute"] + ["relative"] * len(parts) + ["total"]
-        assert np.isclose(start + sum(wf.y[1:-1]), end)  # the bars land on the end value
+        scale = start / wf.y[0]  # money is drawn in 亿元
+        assert np.isclose(wf.y[0] + sum(wf.y[1:-1]), end / scale)  # the bars land on the end value
     html = cohort_html(cohort_table(loaded.scenario), "en")
     assert "Reconstructed cohort" in html and "coefficient of efficiency" in html

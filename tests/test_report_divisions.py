@@ -87,7 +87,8 @@ def test_the_section_follows_the_teachers_with_maps_and_small_multiples(baseline
         panels = [a.text for a in fig.layout.annotations]
         assert len(panels) == 9 and {p.split(" (")[0] for p in panels} == NINE
         lines = [t for t in fig.data if t.mode == "lines+markers"]
-        assert len(lines) == 9 and {t.name for t in lines} == {"baseline"}
+        # the scenario by its title, as everywhere on the page
+        assert len(lines) == 9 and {t.name for t in lines} == {baseline_input.title["zh"]}
         assert {t.line.color for t in lines} == {F.PALETTE[0]}  # the scenario's colour on the page
         assert not any(t.fill == "tonexty" for t in fig.data)  # one draw: no fans
         matches = [fig.layout[f"yaxis{k if k > 1 else ''}"].matches for k in range(1, 10)]
@@ -118,9 +119,10 @@ def test_no_divisions_no_section_and_some_divisions_keep_their_colours(one_city_
     # the second scenario has divisions: the maps show it, its lines keep the page's second colour
     got = division_figs(charts([one_city_input, baseline_input], "zh"))
     assert list(got) == SECTION
-    assert got[SECTION[0]].layout.title.text.endswith("baseline")
+    title = baseline_input.title["zh"]  # the scenario by its title, as everywhere on the page
+    assert got[SECTION[0]].layout.title.text.endswith(title)
     lines = [t for t in got[SECTION[2]].data if t.mode == "lines+markers"]
-    assert {t.name for t in lines} == {"baseline"} and {t.line.color for t in lines} == {F.PALETTE[1]}
+    assert {t.name for t in lines} == {title} and {t.line.color for t in lines} == {F.PALETTE[1]}
 
 
 def test_the_english_page_names_the_divisions_in_english(baseline_input):

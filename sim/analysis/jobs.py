@@ -209,7 +209,8 @@ def run_job(
             prep, out, options, ex, chunk, on_done=advance, notes=notes, finish=targets_table
         )
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    return RunOutcome(prep, folder, medians, s.draws, notes + manifest.get("warnings", []), failed)
+    warnings = notes + prep.loaded.warnings + manifest.get("warnings", [])
+    return RunOutcome(prep, folder, medians, s.draws, warnings, failed)
 
 
 def run_many(refs: list[str], draws: int | None = None, options: dict | None = None) -> list[RunResult]:
@@ -277,7 +278,16 @@ def compare_job(
     return runs, tables, written
 
 
-def report_job(refs: list[str], out: Path | None = None, lang: str = "zh", draws: int | None = None) -> Path:
+def report_job(
+    refs: list[str],
+    out: Path | None = None,
+    lang: str = "zh",
+    draws: int | None = None,
+    whatif: list[str] | None = None,
+    points: int = 5,
+) -> Path:
+    """The report page. ``whatif``: the levers of the first scenario's what-if sliders (None: its
+    own `levers:`, none when it has none; [] leaves the section out), ``points`` values each."""
     from ..run.simulate import prepare
     from ..run.write import check_memory
     from .reporting import make_report
@@ -286,7 +296,19 @@ def report_job(refs: list[str], out: Path | None = None, lang: str = "zh", draws
     preps = [prepare(r, draws) for r in refs]
     for p in preps:  # the draws are streamed through a temporary folder, one scenario at a time
         check_memory(p.scenario.draws, len(p.scenario.years), in_memory=False)
-    page = make_report(preps, lang)
+    section = ""
+    if whatif != [] and (whatif or preps[0].scenario.levers):
+        from ..report.whatif import whatif_html
+        from .whatif import whatif_grid
+
+        try:
+            grid = whatif_grid(preps[0], whatif or None, points)
+        except ValueError as e:
+            raise UserError(
+                str(e), key="--whatif", hint="e.g. --whatif teachers.tegang.hires=0:400"
+            ) from None
+        section = whatif_html(grid, lang)
+    page = make_report(preps, lang, whatif_html=section)
     stem = "-".join(p.scenario.name for p in preps)[:120]
     if out is None:
         return new_file(

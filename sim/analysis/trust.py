@@ -36,6 +36,11 @@ ESTIMATES = (
     ("生均经费（全省2022年数据）", "spending per student (the province's 2022 figures)"),
     ("公务员工资（全市平均工资 × 1.15）", "civil servants' pay (the city's average wage × 1.15)"),
     ("2035年目标值（规划假设）", "every 2035 target value (the planner's assumptions)"),
+    (
+        "各区县数据：除2020年普查人口外均由全市按规则分摊；各区县2020年教师余缺与全市同比例（docs/districts.md）",
+        "the divisions' figures: all but their 2020 census people are shared out from the city; every "
+        "division starts at the city's teacher supply:demand ratio (docs/districts.md)",
+    ),
 )
 # results whose spread the report explains: (variable, year)
 KEY_RESULTS = (

@@ -11,10 +11,12 @@ model. With more than one draw, lines are medians and bands show the 50 % and 90
 ...                    "variable": "Enrolment|Primary", "value": [10.0, 9.0]})
 >>> fig = lines(df, ["Enrolment|Primary"], "zh", title="小学")
 >>> [t.name for t in fig.data], fig.layout.yaxis.title.text
-(['a · 小学在校生'], '人')
+(['a'], '人')
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -65,6 +67,15 @@ TEXT = {
         "assumed": "由假设决定",
         "surplus": "富余",
         "shortage": "短缺",
+        "target_band": "目标区间",
+        "assumption": "规划假设（非规划目标）",
+        "indicative": "预期性",
+        "binding": "约束性",
+        "by assumption": "由假设决定",
+        "gap_shade": "余缺（阴影）",
+        "envelope": "预算",
+        "spending": "支出",
+        "money_gap": "预算与支出之差（阴影）",
     },
     "en": {
         "met": "met",
@@ -86,6 +97,15 @@ TEXT = {
         "assumed": "holds by assumption",
         "surplus": "surplus",
         "shortage": "shortage",
+        "target_band": "target range",
+        "assumption": "planner's assumption (not a plan target)",
+        "indicative": "indicative",
+        "binding": "binding",
+        "by assumption": "holds by assumption",
+        "gap_shade": "gap (shaded)",
+        "envelope": "budget envelope",
+        "spending": "spending",
+        "money_gap": "budget − spending (shaded)",
     },
 }
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
@@ -102,6 +122,115 @@ def unit_label(variable: str, lang: str) -> str:
 
 def _is_rate(variable: str) -> bool:
     return unit(variable) == "fraction"
+
+
+def scenario_colors(scenarios) -> dict[str, str]:
+    """The page's one colour per scenario, in the scenarios' order (the first, the baseline, blue);
+    every figure of the report draws a scenario in this colour.
+
+    >>> scenario_colors(["a", "b"])
+    {'a': '#1f77b4', 'b': '#d62728'}
+    """
+    return {str(s): PALETTE[i % len(PALETTE)] for i, s in enumerate(dict.fromkeys(map(str, scenarios)))}
+
+
+def _width(j: int) -> float:
+    """Line width of the j-th scenario: the first widest, so a later line drawn on top of it
+    (the same values) leaves it showing on both sides."""
+    return (6.0, 3.5, 1.8)[j] if j < 3 else 1.4
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How a variable is drawn: values divided by ``factor``, the axis titled ``unit``, the hover
+    formatted by ``hover`` (a d3 format) and followed by ``suffix``."""
+
+    factor: float
+    unit: str
+    hover: str
+    suffix: str
+    tick: str = ","
+
+
+def scale_of(variable: str, lang: str, peak: float = 0.0) -> Scale:
+    """The display scale: rates in %, money in 亿元 (bn yuan), persons in 万人 where the numbers are
+    large (Chinese), years and ratios with two decimals.
+
+    >>> scale_of("Spending|Total", "zh").unit, scale_of("Enrolment|Primary", "zh", 2e5).unit
+    ('亿元', '万人')
+    >>> scale_of("Mean years of schooling|Working age", "en").hover
+    '.2f'
+    """
+    u = unit(variable)
+    ul = unit_label(variable, lang)
+    zh = lang == "zh"
+    if u == "fraction":
+        return Scale(1.0, ul, ".1%", "", ".0%")
+    if u == "yuan":
+        return Scale(1e8, "亿元", ".2f", "亿元", ",.0f") if zh else Scale(1e9, "bn yuan", ".2f", " bn yuan")
+    if u in ("persons", "persons per year") and zh and abs(peak) >= 1e5:
+        return Scale(1e4, "万人" if u == "persons" else "万人/年", ".2f", "万人")
+    if u in ("years", "ratio", "students per teacher", "index", "share"):
+        return Scale(1.0, ul, ".2f", ("" if zh else " ") + ul, ",.1f")
+    if u == "1 holds, 0 breached":
+        return Scale(1.0, ul, ".0f", "", ",")
+    return Scale(1.0, ul, ",.0f", ("" if zh else " ") + ul, ",")
+
+
+def quantity(v: float, u: str, lang: str, signed: bool = False) -> str:
+    """A value as a sentence says it, in its unit: 2.33万人, 92.7%, 60.12亿元, 11.17年.
+
+    >>> quantity(23268.6, "persons", "zh"), quantity(0.9274, "fraction", "en")
+    ('2.33万人', '92.7%')
+    >>> quantity(6.012e9, "yuan", "zh")
+    '60.12亿元'
+    >>> quantity(-0.0226, "fraction", "zh", signed=True), quantity(268.6, "persons", "en")
+    ('−2.3个百分点', '269')
+    """
+    if v is None or pd.isna(v):
+        return "—"
+    zh = lang == "zh"
+    sign = ("+" if v > 0 else "−" if v < 0 else "±") if signed else ("−" if v < 0 else "")
+    a = abs(float(v))
+    if u == "fraction":
+        if signed:
+            return f"{sign}{a * 100:.1f}" + ("个百分点" if zh else " pt")
+        return f"{sign}{a * 100:.1f}%"
+    if u in ("persons", "persons per year"):
+        per = ("/年" if zh else " a year") if u == "persons per year" else ""
+        if zh:
+            return f"{sign}{a / 1e4:.2f}万人{per}" if a >= 1e4 else f"{sign}{a:,.0f}人{per}"
+        return f"{sign}{a:,.0f}{per}"  # the indicator names whom it counts
+    if u in ("yuan", "yuan per year", "yuan per month"):
+        per = {"yuan": "", "yuan per year": "/年", "yuan per month": "/月"}[u]
+        if zh:
+            if a >= 1e8:
+                return f"{sign}{a / 1e8:.2f}亿元{per}"
+            return f"{sign}{a / 1e4:.2f}万元{per}" if a >= 1e4 else f"{sign}{a:,.0f}元{per}"
+        per = {"": "", "/年": " a year", "/月": " a month"}[per]
+        if a >= 1e9:
+            return f"{sign}{a / 1e9:.2f} bn yuan{per}"
+        return f"{sign}{a:,.0f} yuan{per}"
+    if u == "years":
+        return f"{sign}{a:.2f}" + ("年" if zh else " years")
+    text = fmt(a, u)
+    ul = UNIT.get(lang, {}).get(u, u)
+    return f"{sign}{text}" + ("" if u in ("ratio", "index", "share") else ("" if zh else " ") + ul)
+
+
+COMPARE = {
+    "zh": {">=": "≥", "<=": "≤", "within": "约"},
+    "en": {">=": "≥", "<=": "≤", "within": "about"},
+}
+
+
+def target_phrase(t, lang: str) -> str:
+    """A target as words: "≥ 95.0%", "约 150人/年 (±10%)"."""
+    u = unit(t["indicator"])
+    tol = t.get("tolerance", 0.0) if hasattr(t, "get") else 0.0
+    tol = 0.0 if tol is None or pd.isna(tol) else float(tol)
+    text = f"{COMPARE[lang].get(t['comparison'], t['comparison'])} {quantity(t['target'], u, lang)}"
+    return text + (f" (±{tol:.0%})" if t["comparison"] == "within" and tol else "")
 
 
 def summarise(df: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
@@ -131,16 +260,19 @@ def _add_series(
     showlegend=True,
     group=None,
     rate=False,
+    scale: Scale | None = None,
+    width: float = 2.0,
 ):
     kw = {} if row is None else {"row": row, "col": col}
-    fmt = ".1%" if rate else ",.0f"
+    sc = scale or (Scale(1.0, "", ".1%", "", ".0%") if rate else Scale(1.0, "", ",.0f", ""))
+    f = sc.factor
     many = (s["q95"] - s["q05"]).abs().max() > 1e-12
     if many:
         for lo, hi, alpha, key in (("q05", "q95", 0.15, "band90"), ("q25", "q75", 0.3, "band50")):
             fig.add_trace(
                 go.Scatter(
                     x=s["year"],
-                    y=s[hi],
+                    y=s[hi] / f,
                     mode="lines",
                     line=dict(width=0),
                     showlegend=False,
@@ -152,7 +284,8 @@ def _add_series(
             fig.add_trace(
                 go.Scatter(
                     x=s["year"],
-                    y=s[lo],
+                    y=s[lo] / f,
+                    customdata=s[hi] / f,
                     mode="lines",
                     line=dict(width=0),
                     fill="tonexty",
@@ -160,24 +293,47 @@ def _add_series(
                     name=f"{name} {TEXT[lang][key]}",
                     legendgroup=group or name,
                     showlegend=False,
-                    hovertemplate=f"%{{x}}: %{{y:{fmt}}}<extra>{TEXT[lang][key]}</extra>",
+                    hovertemplate=f"{TEXT[lang][key]}: %{{y:{sc.hover}}} – "
+                    f"%{{customdata:{sc.hover}}}{sc.suffix}"
+                    f"<extra>{name}</extra>",
                 ),
                 **kw,
             )
     fig.add_trace(
         go.Scatter(
             x=s["year"],
-            y=s["q50"],
+            y=s["q50"] / f,
             mode="lines+markers",
             name=name,
             legendgroup=group or name,
-            line=dict(color=color, dash=dash, width=2),
-            marker=dict(size=4),
+            line=dict(color=color, dash=dash, width=width),
+            marker=dict(size=3),
             showlegend=showlegend,
-            hovertemplate=f"%{{x}}: %{{y:{fmt}}}<extra>{name}</extra>",
+            hovertemplate=f"%{{y:{sc.hover}}}{sc.suffix}<extra>{name}</extra>",
         ),
         **kw,
     )
+
+
+def _band_legend(fig, lang: str) -> None:
+    """Legend entries for the fan bands (grey, whatever the scenario's colour), when a figure has any."""
+    if not any(t.fill == "tonexty" and t.showlegend is False and t.customdata is not None for t in fig.data):
+        return
+    for alpha, key in ((0.3, "band50"), (0.15, "band90")):
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="lines",
+                fill="toself",
+                fillcolor=_rgba("#555555", alpha),
+                line=dict(width=0),
+                name=TEXT[lang][key],
+                legendgroup=key,
+                showlegend=True,
+                hoverinfo="skip",
+            )
+        )
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
@@ -186,37 +342,177 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _layout(fig, title: str, lang: str, ytitle: str = "", rate=False, height=420):
+def _layout(fig, title: str, lang: str, ytitle: str = "", rate=False, height=420, tick=None):
     fig.update_layout(
         title=title,
         height=height,
         template="plotly_white",
         hovermode="x unified",
-        legend=dict(orientation="h", y=-0.18),
-        margin=dict(l=60, r=20, t=60, b=60),
+        # the legend above the plot: it never runs into the x axis
+        legend=dict(orientation="h", yref="container", y=0.995, yanchor="top", x=0, font=dict(size=12)),
+        margin=dict(l=60, r=20, t=90, b=40),
         font=FONT,
     )
-    fig.update_xaxes(title_text=TEXT[lang]["year"], dtick=5)
-    fig.update_yaxes(title_text=ytitle, tickformat=".0%" if rate else ",")
+    fig.update_xaxes(dtick=5)
+    fig.update_yaxes(title_text=ytitle, tickformat=tick or (".0%" if rate else ","))
     return fig
 
 
-def lines(df: pd.DataFrame, variables: list[str], lang: str, title: str) -> go.Figure:
-    """One line (or fan) per scenario × variable; colour by variable, dash by scenario."""
+def _year_end(year) -> int:
+    return int(str(year).split("-")[-1])
+
+
+def _year_start(year) -> int:
+    return int(str(year).split("-")[0])
+
+
+def add_targets(fig, targets: pd.DataFrame | None, variable: str, lang: str, row=None, col=None, factor=1.0):
+    """The targets on ``variable`` drawn on a chart: a ✕ at the target year and a dotted line at the
+    target's level leading up to it (a shaded band for a "within" target over its years); the
+    planner's 2035 assumptions grey and hollow, the plan's targets black."""
+    if targets is None or not len(targets) or "indicator" not in targets:
+        return
+    kw = {} if row is None else {"row": row, "col": col}
+    tv = targets[targets["indicator"] == variable].drop_duplicates("id")
+    L = TEXT[lang]
+    u = unit(variable)
+    for _, t in tv.iterrows():
+        y1, y0 = _year_end(t["year"]), _year_start(t["year"])
+        kind = str(t.get("kind", "indicative"))
+        assumed = kind == "assumption"
+        color = "#888888" if assumed else "#111111"
+        what = (
+            f"{L['target']} {y1 if y0 == y1 else t['year']}: {target_phrase(t, lang)} · {L.get(kind, kind)}"
+        )
+        v = float(t["target"]) / factor
+        tol = float(t.get("tolerance", 0.0) or 0.0)
+        if t["comparison"] == "within" and tol:
+            lo, hi = v * (1 - tol), v * (1 + tol)
+            fig.add_trace(
+                go.Scatter(
+                    x=[y0 - 0.4, y1 + 0.4, y1 + 0.4, y0 - 0.4, y0 - 0.4],
+                    y=[lo, lo, hi, hi, lo],
+                    mode="lines",
+                    fill="toself",
+                    fillcolor="rgba(0,0,0,0.10)",
+                    line=dict(width=1, color=color, dash="dot"),
+                    name=L["target_band"],
+                    legendgroup="target",
+                    showlegend=False,
+                    hoverinfo="skip",
+                ),
+                **kw,
+            )
+        else:
+            start = y0 - 5 if y0 == y1 else y0
+            fig.add_trace(
+                go.Scatter(
+                    x=[start, y1],
+                    y=[v, v],
+                    mode="lines",
+                    line=dict(width=1.5, color=color, dash="dot"),
+                    name=L["target"],
+                    legendgroup="target",
+                    showlegend=False,
+                    hoverinfo="skip",
+                ),
+                **kw,
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=[y1],
+                y=[v],
+                mode="markers",
+                marker=dict(
+                    symbol="x-thin-open" if assumed else "x",
+                    size=12,
+                    color=color,
+                    line=dict(width=2.5, color=color),
+                ),
+                name=L["assumption"] if assumed else L["target"],
+                legendgroup="assumption" if assumed else "target",
+                showlegend=False,
+                hovertemplate=f"{what}<extra></extra>",
+                meta=[u],
+            ),
+            **kw,
+        )
+
+
+def _target_legend(fig, lang: str) -> None:
+    """One legend entry per kind of target mark the figure holds."""
+    names = {t.name for t in fig.data if t.mode == "markers" and t.legendgroup in ("target", "assumption")}
+    L = TEXT[lang]
+    for key, symbol, color in (("target", "x", "#111111"), ("assumption", "x-thin-open", "#888888")):
+        if L[key] in names:
+            fig.add_trace(
+                go.Scatter(
+                    x=[None],
+                    y=[None],
+                    mode="lines+markers",
+                    marker=dict(symbol=symbol, size=10, color=color, line=dict(width=2, color=color)),
+                    line=dict(color=color, dash="dot", width=1.5),
+                    name=L[key],
+                    legendgroup=key,
+                    showlegend=True,
+                )
+            )
+
+
+def _colors_for(df: pd.DataFrame, colors: dict[str, str] | None) -> dict[str, str]:
+    return colors or scenario_colors(pd.unique(df["scenario"]))
+
+
+def lines(
+    df: pd.DataFrame,
+    variables: list[str],
+    lang: str,
+    title: str,
+    colors: dict[str, str] | None = None,
+    targets: pd.DataFrame | None = None,
+) -> go.Figure:
+    """One line (or fan) per scenario × variable on one axis: colour by scenario, dash by variable."""
     have = set(map(str, pd.unique(df["variable"])))
     variables = [v for v in variables if v in have]
     s = summarise(df, variables)
     fig = go.Figure()
+    colors = _colors_for(df, colors)
     scenarios = [str(x) for x in pd.unique(df["scenario"])]
+    peak = float(s["q50"].abs().max()) if len(s) else 0.0
+    sc = scale_of(variables[0], lang, peak) if variables else None
     for i, v in enumerate(variables):
-        for j, sc in enumerate(scenarios):
-            part = s[(s["variable"] == v) & (s["scenario"] == sc)]
-            name = f"{sc} · {var_label(v, lang)}"
+        for j, name in enumerate(scenarios):
+            part = s[(s["variable"] == v) & (s["scenario"] == name)]
+            label = f"{name} · {var_label(v, lang)}" if len(variables) > 1 or len(scenarios) > 1 else name
             _add_series(
-                fig, part, name, PALETTE[i % len(PALETTE)], DASHES[j % len(DASHES)], lang, rate=_is_rate(v)
+                fig,
+                part,
+                label,
+                colors.get(name, PALETTE[j % len(PALETTE)]),
+                DASHES[i % len(DASHES)],
+                lang,
+                rate=_is_rate(v),
+                scale=sc,
+                width=_width(j),
             )
+        add_targets(fig, targets, v, lang, factor=sc.factor)
+    _band_legend(fig, lang)
+    _target_legend(fig, lang)
     rate = bool(variables) and all(_is_rate(v) for v in variables)
-    return _layout(fig, title, lang, unit_label(variables[0], lang) if variables else "", rate=rate)
+    return _layout(fig, title, lang, sc.unit if sc else "", rate=rate, tick=sc.tick if sc else None)
+
+
+def _fit_rate_axis(fig, r, c, values: list[float], span: float = 0.04) -> None:
+    """A rate's axis at least ``span`` (4 points) tall: a 0.1-point drift should not look like a collapse."""
+    vals = [v for v in values if v is not None and np.isfinite(v)]
+    if not vals:
+        return
+    lo, hi = min(vals), max(vals)
+    if hi - lo < span:
+        mid = (hi + lo) / 2
+        lo, hi = mid - span / 2, mid + span / 2
+    pad = (hi - lo) * 0.08
+    fig.update_yaxes(range=[lo - pad, hi + pad], row=r, col=c)
 
 
 def panels(
@@ -226,69 +522,201 @@ def panels(
     title: str,
     targets: pd.DataFrame | None = None,
     cols: int = 2,
+    colors: dict[str, str] | None = None,
+    zero: bool = False,
+    row_height: int = 260,
 ) -> go.Figure:
-    """Small multiples, one panel per variable, scenarios as lines; targets marked as ✕ at their year."""
+    """Small multiples, one panel per variable, a line per scenario in its colour; targets drawn as a
+    ✕ at their year with a dotted line at their level (``add_targets``); ``zero``: a line at 0."""
     have = set(map(str, pd.unique(df["variable"])))
     variables = [v for v in variables if v in have]
     rows = max(1, -(-len(variables) // cols))
+    s = summarise(df, variables)
+    peaks = {v: float(s.loc[s["variable"] == v, "q50"].abs().max() or 0.0) for v in variables}
+    # one scale for the persons of a figure: 万人 when most of its panels count tens of thousands
+    persons = [peaks[v] for v in variables if unit(v) == "persons"]
+    big = 1e5 if persons and float(np.median(persons)) >= 2e4 else 0.0
+    scales = {v: scale_of(v, lang, big if unit(v) == "persons" else peaks[v]) for v in variables}
     fig = make_subplots(
         rows=rows,
         cols=cols,
-        subplot_titles=[f"{var_label(v, lang)} ({unit_label(v, lang)})" for v in variables],
-        vertical_spacing=0.12,
+        subplot_titles=[f"{var_label(v, lang)} ({scales[v].unit})" for v in variables],
+        vertical_spacing=min(0.12, 0.3 / rows + 0.02),
+        horizontal_spacing=0.06 if cols > 2 else 0.08,
     )
-    s = summarise(df, variables)
+    colors = _colors_for(df, colors)
     scenarios = [str(x) for x in pd.unique(df["scenario"])]
     for i, v in enumerate(variables):
         r, c = i // cols + 1, i % cols + 1
-        for j, sc in enumerate(scenarios):
-            part = s[(s["variable"] == v) & (s["scenario"] == sc)]
+        sc = scales[v]
+        for j, name in enumerate(scenarios):
+            part = s[(s["variable"] == v) & (s["scenario"] == name)]
             _add_series(
                 fig,
                 part,
-                sc,
-                PALETTE[j % len(PALETTE)],
+                name,
+                colors.get(name, PALETTE[j % len(PALETTE)]),
                 "solid",
                 lang,
                 row=r,
                 col=c,
                 showlegend=(i == 0),
-                group=sc,
+                group=name,
                 rate=_is_rate(v),
+                scale=sc,
+                width=_width(j),
             )
-        if targets is not None and len(targets):
-            tv = targets[targets["indicator"] == v].drop_duplicates("id")
-            for _, t in tv.iterrows():
-                y0 = int(str(t["year"]).split("-")[-1])
-                fig.add_trace(
-                    go.Scatter(
-                        x=[y0],
-                        y=[t["target"]],
-                        mode="markers",
-                        marker=dict(symbol="x", size=12, color="black"),
-                        name=TEXT[lang]["target"],
-                        showlegend=False,
-                        hovertemplate=f"{TEXT[lang]['target']} {t['comparison']} %{{y}} ({t['year']})"
-                        f"<extra>{t['id']}</extra>",
-                    ),
-                    row=r,
-                    col=c,
-                )
+        add_targets(fig, targets, v, lang, row=r, col=c, factor=sc.factor)
+        if zero:
+            fig.add_hline(y=0, line=dict(color="#888", width=1, dash="dot"), row=r, col=c)
+        fig.update_yaxes(tickformat=sc.tick, row=r, col=c)
         if _is_rate(v):
-            # rates near 99 % move by tenths of a point: two decimals keep ticks distinct
-            fig.update_yaxes(tickformat=".2%", row=r, col=c)
-        else:
-            fig.update_yaxes(tickformat=",", row=r, col=c)
+            part = s[s["variable"] == v]
+            tv = (
+                []
+                if targets is None or not len(targets)
+                else list(targets.loc[targets["indicator"] == v, "target"])
+            )
+            _fit_rate_axis(fig, r, c, list(part["q05"]) + list(part["q95"]) + [float(x) for x in tv])
+    _band_legend(fig, lang)
+    _target_legend(fig, lang)
     fig.update_layout(
         title=title,
-        height=300 * rows + 80,
+        height=row_height * rows + 90,
         template="plotly_white",
         hovermode="x unified",
-        legend=dict(orientation="h", y=-0.08),
-        margin=dict(l=60, r=20, t=80, b=60),
+        legend=dict(orientation="h", yref="container", y=0.995, yanchor="top", x=0, font=dict(size=12)),
+        margin=dict(l=60, r=20, t=90, b=30),
         font=FONT,
     )
     fig.update_xaxes(dtick=5)
+    fig.update_annotations(font_size=13)
+    return fig
+
+
+def versus(
+    df: pd.DataFrame,
+    pairs: list[tuple[str, str, str]],
+    lang: str,
+    title: str,
+    names: tuple[str, str],
+    colors: dict[str, str] | None = None,
+    cols: int = 3,
+    shade: str = "gap_shade",
+    row_height: int = 280,
+) -> go.Figure:
+    """Two quantities on one axis per panel, e.g. teachers needed (dashed) and in post (solid), the
+    gap between them shaded in the scenario's colour; ``pairs``: (panel title, first, second);
+    ``names``: the legend's words for the first and the second."""
+    have = set(map(str, pd.unique(df["variable"])))
+    pairs = [p for p in pairs if p[1] in have and p[2] in have]
+    rows = max(1, -(-len(pairs) // cols))
+    s = summarise(df, [v for _, a, b in pairs for v in (a, b)])
+    peak = float(s["q50"].abs().max()) if len(s) else 0.0
+    sc = scale_of(pairs[0][1], lang, peak) if pairs else Scale(1.0, "", ",.0f", "")
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[f"{t} ({sc.unit})" for t, _, _ in pairs],
+        vertical_spacing=min(0.14, 0.3 / rows + 0.03),
+        horizontal_spacing=0.06,
+    )
+    colors = _colors_for(df, colors)
+    scenarios = [str(x) for x in pd.unique(df["scenario"])]
+    for i, (_, a, b) in enumerate(pairs):
+        r, c = i // cols + 1, i % cols + 1
+        for j, name in enumerate(scenarios):
+            color = colors.get(name, PALETTE[j % len(PALETTE)])
+            pa = s[(s["variable"] == a) & (s["scenario"] == name)].sort_values("year")
+            pb = s[(s["variable"] == b) & (s["scenario"] == name)].sort_values("year")
+            # the gap: an invisible copy of the first, then the second filled down to it
+            fig.add_trace(
+                go.Scatter(
+                    x=pa["year"],
+                    y=pa["q50"] / sc.factor,
+                    mode="lines",
+                    line=dict(width=0),
+                    showlegend=False,
+                    hoverinfo="skip",
+                    legendgroup=name,
+                ),
+                row=r,
+                col=c,
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=pb["year"],
+                    y=pb["q50"] / sc.factor,
+                    mode="lines",
+                    line=dict(width=0),
+                    fill="tonexty",
+                    fillcolor=_rgba(color, 0.13),
+                    showlegend=False,
+                    hoverinfo="skip",
+                    legendgroup=name,
+                    name=TEXT[lang]["gap"],
+                ),
+                row=r,
+                col=c,
+            )
+            for k, (part, dash, word) in enumerate(((pa, "dash", names[0]), (pb, "solid", names[1]))):
+                _add_series(
+                    fig,
+                    part,
+                    f"{name} · {word}",
+                    color,
+                    dash,
+                    lang,
+                    row=r,
+                    col=c,
+                    showlegend=(i == 0 and k == 1),
+                    group=name,
+                    scale=sc,
+                    width=_width(j),
+                )
+                if i == 0 and k == 1:
+                    fig.data[-1].name = name  # the legend: the scenario; the hover: scenario · word
+                    fig.data[-1].hovertemplate = fig.data[-1].hovertemplate.replace(
+                        f"<extra>{name}</extra>", f"<extra>{name} · {word}</extra>"
+                    )
+    for k, (dash, word) in enumerate((("dash", names[0]), ("solid", names[1]))):
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="lines",
+                line=dict(color="#444", dash=dash, width=2),
+                name=word,
+                legendgroup=f"style{k}",
+                showlegend=True,
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="lines",
+            fill="toself",
+            fillcolor=_rgba("#444444", 0.15),
+            line=dict(width=0),
+            name=TEXT[lang][shade],
+            legendgroup="shade",
+            showlegend=True,
+        )
+    )
+    _band_legend(fig, lang)
+    fig.update_yaxes(tickformat=sc.tick)
+    fig.update_layout(
+        title=title,
+        height=row_height * rows + 90,
+        template="plotly_white",
+        hovermode="x unified",
+        legend=dict(orientation="h", yref="container", y=0.995, yanchor="top", x=0, font=dict(size=12)),
+        margin=dict(l=60, r=20, t=90, b=30),
+        font=FONT,
+    )
+    fig.update_xaxes(dtick=5)
+    fig.update_annotations(font_size=13)
     return fig
 
 
