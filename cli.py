@@ -924,10 +924,10 @@ def export(
 
     Example: [bold]edusim export outputs/baseline/20251201-101500-1a2b3c4d --out baseline.xlsx[/bold]
     """
-    from sim.analysis.jobs import export_job
+    from sim.analysis.jobs import export_job, export_says
 
     path, n = export_job(run_folder, out, fmt, region)
-    typer.echo(f"wrote {path} ({n} rows)")
+    typer.echo(f"wrote {path} ({n:,} rows): {export_says(run_folder, fmt)}")
 
 
 if __name__ == "__main__":

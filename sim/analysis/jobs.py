@@ -657,8 +657,9 @@ def export_job(folder: Path, out: Path, fmt: str = "iamc", region: str = "吉林
     chosen = check_region(region, available)
     if "region" in df.columns and len(chosen) < len(available):
         df = df[df["region"].isin(chosen)].reset_index(drop=True)
+    summary = "statistic" in df.columns
     if fmt == "iamc":
-        if "statistic" in df.columns:
+        if summary:
             df = df.rename(columns={"statistic": "draw"})
         table = wide(df)
     else:
@@ -668,6 +669,23 @@ def export_job(folder: Path, out: Path, fmt: str = "iamc", region: str = "吉林
     else:
         write_file(lambda p: table.to_excel(p, index=False, sheet_name="results"), out)
     return out, len(table)
+
+
+def export_says(folder: Path, fmt: str) -> str:
+    """What an export of this run folder holds, in a line: a Monte Carlo run exports the summary of
+    its draws, and names which statistics (never silently a median)."""
+    if not (Path(folder) / "summary.csv").is_file():
+        return "every result of the run (one draw)"
+    try:
+        draws = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8")).get("draws")
+    except (OSError, ValueError):
+        draws = None
+    column = "draw" if fmt == "iamc" else "statistic"
+    of = f"its {draws:,} draws" if isinstance(draws, int) else "its draws"
+    return (
+        f"the summary of {of}: q05, q25, q50 (median), q75, q95 and mean, named in the `{column}` "
+        "column; each draw's results are in the run folder's results.parquet/"
+    )
 
 
 # ------------------------------------------------------------------ allocate
