@@ -1026,9 +1026,11 @@ def waterfall(
             measure=["absolute"] + ["relative"] * len(parts) + ["total"],
             y=[start] + list(parts["value"]) + [0],
             connector=dict(line=dict(color="#999")),
-            decreasing=dict(marker=dict(color="#d73027")),
-            increasing=dict(marker=dict(color="#1a9850")),
-            totals=dict(marker=dict(color="#4575b4")),
+            # rises and falls in neutral colours: whether a rise is good depends on the variable
+            # (a growing teacher surplus is not), so no green for "up"
+            decreasing=dict(marker=dict(color="#e08214")),
+            increasing=dict(marker=dict(color="#8073ac")),
+            totals=dict(marker=dict(color="#4d4d4d")),
         )
     )
     fig.update_layout(
