@@ -512,15 +512,19 @@ def compare(
     ),
     draws: int | None = DRAWS,
     region: str = REGION,
+    changed: bool = typer.Option(
+        False, "--changed", help="Only the indicators that differ from the first scenario in some year."
+    ),
 ) -> None:
     """Key indicators side by side for chosen years, with differences against the first scenario.
 
     Example: [bold]edusim compare baseline tegang-300 no-tegang --years 2025,2035 --out cmp[/bold]
+    · [bold]edusim compare baseline tegang-300 --changed[/bold]
     """
     from sim.analysis.jobs import compare_job, parse_years
     from sim.core.formatting import fmt, fmt_margin
 
-    runs, tables, written = compare_job(scenarios, years, out, draws, region)
+    runs, tables, written = compare_job(scenarios, years, out, draws, region, changed)
     names = [r.scenario.name for r in runs]
     wanted = parse_years(years)
     for where, df in tables:

@@ -295,3 +295,14 @@ def test_reconstructed_cohort_per_pupil_from_the_cli(here):
     # the headers are wrapped to the width of their numbers
     assert "dropouts" in out and "pupil-" in out and "per" in out and "1,000" in out
     refused(["explain", "baseline", "--cohort", "--per-pupil", "-1"], "--per-pupil", here)
+
+
+def test_compare_changed_keeps_only_the_rows_that_differ(here):
+    """tegang-300 changes teachers and money, not people: --changed leaves out births and keeps the
+    teachers in post; the written table holds the same rows."""
+    out = ok(["compare", "baseline", "tegang-300", "--changed", "--out", "cmp"])
+    assert "出生人口" not in out and "专任教师合计" in out
+    full = ok(["compare", "baseline", "tegang-300"])
+    assert "出生人口" in full
+    df = pd.read_csv(here / "cmp.csv")
+    assert len(df) > 3 and not df["indicator"].str.startswith("出生人口").any()

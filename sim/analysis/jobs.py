@@ -242,6 +242,16 @@ def targets_job(
     return res, out
 
 
+def _changed_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a comparison table where some Δ column is not 0 (beyond a rounding of 1e-9)."""
+    deltas = [c for c in df.columns if str(c).startswith("Δ ")]
+    if not deltas:
+        return df
+    base = df[[c for c in df.columns if c not in deltas and c not in ("indicator", "unit")]].abs().max(axis=1)
+    moved = (df[deltas].abs().max(axis=1) > 1e-9 * base.clip(lower=1.0)).to_numpy()
+    return df[moved].reset_index(drop=True)
+
+
 def parse_years(text: str) -> list[int]:
     try:
         years = [int(y) for y in text.split(",") if y.strip()]
@@ -253,10 +263,16 @@ def parse_years(text: str) -> list[int]:
 
 
 def compare_job(
-    refs: list[str], years: str, out: Path | None = None, draws: int | None = None, region: str = "吉林市"
+    refs: list[str],
+    years: str,
+    out: Path | None = None,
+    draws: int | None = None,
+    region: str = "吉林市",
+    changed: bool = False,
 ):
     """Key indicators side by side; with ``region`` a division's (or, ``all``, one table per region,
-    the regions every scenario has)."""
+    the regions every scenario has); ``changed``: only the rows where some Δ is not 0 (printed and
+    written alike)."""
     import pandas as pd
 
     from .compare import comparison_table, write_comparison
@@ -269,6 +285,8 @@ def compare_job(
                 raise UserError(f"{y} is outside {r.scenario.name}'s horizon", key="--years")
     common = [g for g in runs[0].regions if all(g in r.regions for r in runs)]
     tables = [(g, comparison_table(runs, KEY_INDICATORS, wanted, g)) for g in check_region(region, common)]
+    if changed:
+        tables = [(g, _changed_rows(t)) for g, t in tables]
     if len(tables) == 1:
         df = tables[0][1]
     else:
