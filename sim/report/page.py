@@ -31,6 +31,8 @@ UI = {
         "enrolment": "各级教育在校生",
         "targets": "目标指标走势（✕ 为目标值，虚线为目标水平）",
         "population": "出生人口与学龄人口",
+        "births_note": "出生人口：2020年为普查的0岁人口，2021年起按全省出生数的14.05%推算；两者口径不同，"
+        "2020年到2021年的跳降有一部分来自口径的变化。",
         "teachers": "教师：需求（虚线）与在岗（实线），阴影为余缺",
         "gap": "教师余缺（按学段、城乡；+ 富余，− 短缺）",
         "tegang": "特岗教师",
@@ -95,6 +97,8 @@ UI = {
         "enrolment": "Students by level",
         "targets": "Target indicators over time (✕ = target, dotted = its level)",
         "population": "Births and school-age population",
+        "births_note": "Births: 2020 is the census count of age 0; from 2021 on, 14.05 % of the province's "
+        "births. The two are counted differently: part of the fall from 2020 to 2021 is that change.",
         "teachers": "Teachers: needed (dashed) and in post (solid), the gap shaded",
         "gap": "Teacher gap by level and area (+ surplus, − shortage)",
         "tegang": "特岗 (Special Post) teachers",
@@ -635,6 +639,7 @@ def build_page(
         annex,
         tables_at_end=True,
         strip_titles=True,
+        notes={u["population"]: u["births_note"]},
     )
 
 
@@ -707,10 +712,12 @@ def render(
     tables_html: str = "",
     tables_at_end: bool = False,
     strip_titles: bool = False,
+    notes: dict[str, str] | None = None,
 ) -> str:
     """A page of charts: ``meta_html`` and ``tables_html`` must already be escaped. With
     ``tables_at_end`` the tables and the version line follow the charts (an annex); with
-    ``strip_titles`` a figure's own title is left out (the section's heading says it)."""
+    ``strip_titles`` a figure's own title is left out (the section's heading says it); ``notes``:
+    a line of text under a section's heading, by the heading (plain text: escaped here)."""
     from plotly.offline import get_plotlyjs
 
     u = UI[lang]
@@ -718,7 +725,9 @@ def render(
     blocks, scripts = [], []
     for i, (name, fig) in enumerate(figs):
         div = f"chart-{i}"
-        blocks.append(f'<section><h2>{esc(name)}</h2><div id="{div}" class="chart"></div></section>')
+        note = (notes or {}).get(name)
+        note = f'<p class="note">{esc(note)}</p>' if note else ""
+        blocks.append(f'<section><h2>{esc(name)}</h2>{note}<div id="{div}" class="chart"></div></section>')
         if strip_titles:
             # the heading says what the figure's title says; what it adds (the scenario) stays, small
             fig = go_copy(fig)
