@@ -18,6 +18,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import typer  # noqa: E402
 
+from sim.core import terminal  # noqa: E402  (tables that fit the terminal)
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -100,14 +102,6 @@ def command(fn):
     return app.command()(wrapper)
 
 
-def _console():
-    """The console of the printed tables: rich finds the width (a terminal's, or ``COLUMNS`` when
-    the output goes to a pipe or a file, else 80); it is never forced."""
-    from rich.console import Console
-
-    return Console()
-
-
 def _progress(total: int, _):
     """A progress bar on stderr when stderr is a terminal (also when stdout is piped); otherwise one
     line on stderr when the work is done. Returns the callback that advances it."""
@@ -145,115 +139,6 @@ def _warn(lines) -> None:
         typer.echo(f"warning: {line}", err=True)
 
 
-# ------------------------------------------------------------------ tables that fit the terminal
-LABEL_MIN = 10  # a label column may be folded down to this width, never less
-
-
-def _text(cell):
-    from rich.text import Text
-
-    return cell if isinstance(cell, Text) else Text(str(cell))
-
-
-def _width(cells) -> int:
-    """The widest line of the cells, in terminal cells (a Chinese character is two)."""
-    from rich.cells import cell_len
-
-    return max((cell_len(line) for c in cells for line in _text(c).plain.split("\n")), default=0)
-
-
-def _head(text: str, width: int) -> str:
-    """A number column's header broken into lines no wider than its numbers (at least 6)."""
-    import textwrap
-
-    width = max(width, 6)
-    return "\n".join(
-        w for line in text.split("\n") for w in (textwrap.wrap(line, width, break_long_words=False) or [""])
-    )
-
-
-def _need(lead, cols) -> int:
-    """The narrowest a table can be with every number in full: labels folded to LABEL_MIN (or the
-    column's own minimum), numbers and their headers as they are, borders and padding."""
-    labels = sum(min(_width([h, *cells]), lo) for h, cells, lo in lead)
-    numbers = sum(_width([h, *cells]) for h, cells in cols)
-    return labels + numbers + 3 * (len(lead) + len(cols)) + 1
-
-
-def _label_col(header: str, cells, minimum: int = LABEL_MIN):
-    return (header, cells, minimum)
-
-
-def _num_cols(block):
-    """Number columns with their headers broken to the width of their numbers."""
-    return [(_head(h, _width(cells)), cells) for h, cells in block]
-
-
-def _fitted(title: str, lead, blocks, caption: str | None = None) -> None:
-    """Print ``lead`` label columns (they wrap) and ``blocks`` of number columns (never wrapped,
-    never cut): in one table if it fits the console's width, else in as few tables as fit, each
-    repeating the labels. ``lead``: [(header, cells, min width)]; ``blocks``: [[(header, cells)]]."""
-    from rich.table import Table
-
-    con = _console()
-    blocks = [_num_cols(b) for b in blocks]
-    n = max(len(blocks), 1)
-    for k in range(n, 0, -1):
-        k = -(-n // -(-n // k))  # as many tables as k allows, of even size
-        chunks = [blocks[i : i + k] for i in range(0, len(blocks), k)] or [[]]
-        if all(_need(lead, [c for b in ch for c in b]) <= con.width for ch in chunks):
-            break
-    for i, ch in enumerate(chunks):
-        part = f" ({i + 1}/{len(chunks)})" if len(chunks) > 1 else ""
-        t = Table(title=title + part, caption=caption if i == len(chunks) - 1 else None)
-        for h, _cells, _lo in lead:
-            t.add_column(h, overflow="fold")
-        cols = [c for b in ch for c in b]
-        for h, _cells in cols:
-            t.add_column(h, justify="right", no_wrap=True)
-        rows = len(lead[0][1]) if lead else len(cols[0][1]) if cols else 0
-        for r in range(rows):
-            t.add_row(*[_text(cells[r]) for _h, cells, _lo in lead], *[_text(cells[r]) for _h, cells in cols])
-        con.print(t)
-
-
-def _table(title: str, df, formats: dict | None = None, text=None, caption: str | None = None) -> None:
-    """A data frame as a table that fits: the ``text`` columns (default: those holding text) wrap,
-    the others are numbers, formatted by ``formats`` (default ``_cell``)."""
-    if text is None:
-        text = [c for c in df.columns if df[c].dtype == object or str(df[c].dtype) in ("str", "string")]
-    cells = {c: [(formats or {}).get(c, _cell)(v) for v in df[c]] for c in df.columns}
-    lead = [_label_col(str(c), cells[c]) for c in df.columns if c in text]
-    _fitted(title, lead, [[(str(c), cells[c])] for c in df.columns if c not in text], caption)
-
-
-def _cell(v) -> str:
-    """A number with no scientific notation: 4 significant digits below 10,000, whole above;
-    True/False as ✓/✗."""
-    import numpy as np
-
-    if isinstance(v, bool | np.bool_):
-        return "✓" if v else "✗"
-    if isinstance(v, float | np.floating):
-        if v != v:
-            return "—"
-        if v == int(v) and abs(v) < 1e15:
-            return f"{int(v):,}"
-        if abs(v) >= 1e4:
-            return f"{v:,.0f}"
-        digits = max(0, 3 - int(np.floor(np.log10(abs(v))))) if v else 0
-        return f"{v:,.{min(digits, 6)}f}"
-    return str(v)
-
-
-def _label(zh: str, en: str, unit: str) -> str:
-    """An indicator's label with its unit where the number does not say it (not % or persons)."""
-    from sim.core.formatting import UNIT_ZH
-
-    u = UNIT_ZH.get(unit) if unit != "persons" else None
-    return f"{zh} {en}" + (f" ({u})" if u else "")
-
-
 def _print_key(scenario, values: dict, suffix: str = "") -> None:
     from sim.analysis.jobs import key_rows
     from sim.core.formatting import fmt
@@ -261,9 +146,9 @@ def _print_key(scenario, values: dict, suffix: str = "") -> None:
     years = [int(y) for y in scenario.years]
     show = sorted({years[0], 2025, 2035, years[-1]} & set(years))
     rows = key_rows(values, years, show)
-    lead = [_label_col("指标 indicator", [_label(zh, en, u) for zh, en, u, _ in rows], 16)]
+    lead = [terminal.label_col("指标 indicator", [terminal.label(zh, en, u) for zh, en, u, _ in rows], 16)]
     blocks = [[(str(y), [fmt(r[3][k], r[2], compact=True) for r in rows])] for k, y in enumerate(show)]
-    _fitted(
+    terminal.fitted(
         f"{scenario.title.zh} / {scenario.title.en}{suffix}",
         lead,
         blocks,
@@ -298,9 +183,9 @@ def _print_divisions(scenario, values: dict, regions: list[str]) -> None:
                 cells = [fmt(v, entry(name).unit, compact=True) for v in col]
             block.append((f"{heads.get(name, entry(name).zh)} {y}", cells))
         blocks.append(block)
-    _fitted(
+    terminal.fitted(
         "区县 divisions (教师余缺: + surplus, − shortage; 学位使用率: primary places in use)",
-        [_label_col("区县 region", [g for g, _ in rows], 6)],
+        [terminal.label_col("区县 region", [g for g, _ in rows], 6)],
         blocks,
     )
 
@@ -387,7 +272,7 @@ def list_scenarios() -> None:
         t.add_column(col, overflow="fold")
     for row in list_job():
         t.add_row(*row)
-    _console().print(t)
+    terminal.console().print(t)
 
 
 app.registered_commands[-1].name = "list"
@@ -479,10 +364,12 @@ def _scorecard(res, where: str, df, wide: bool = False) -> None:
     def need(sel) -> int:
         # an id is shown whole or not at all; the indicator may wrap to 8 cells
         lead = [(h, cols[k], {"id": 99, "kind": 8}.get(k, 8)) for k, h, kind, _ in sel if kind == "label"]
-        nums = [(_head(h, _width(cols[k])), cols[k]) for k, h, kind, _ in sel if kind == "number"]
-        return _need(lead, nums)
+        nums = [
+            (terminal.head(h, terminal.width(cols[k])), cols[k]) for k, h, kind, _ in sel if kind == "number"
+        ]
+        return terminal.need(lead, nums)
 
-    width = _console().width
+    width = terminal.console().width
     for drop in ("first", "id", "kind"):
         if wide or need(spec) <= width:
             break
@@ -495,10 +382,10 @@ def _scorecard(res, where: str, df, wide: bool = False) -> None:
         if kind == "label":
             t.add_column(h, overflow="fold")
         else:
-            t.add_column(_head(h, _width(cols[k])), justify="right", no_wrap=True)
+            t.add_column(terminal.head(h, terminal.width(cols[k])), justify="right", no_wrap=True)
     for i in range(len(df)):
-        t.add_row(*[_text(cols[k][i]) for k, *_ in spec])
-    _console().print(t)
+        t.add_row(*[terminal.as_text(cols[k][i]) for k, *_ in spec])
+    terminal.console().print(t)
 
 
 @command
@@ -535,9 +422,12 @@ def compare(
             return [f(float(v), u, compact=True) for v, u in zip(df[c], units, strict=True)]
 
         lead = [
-            _label_col(
+            terminal.label_col(
                 "指标 indicator",
-                [_label(*str(i).split(" ", 1), u) for i, u in zip(df["indicator"], units, strict=True)],
+                [
+                    terminal.label(*str(i).split(" ", 1), u)
+                    for i, u in zip(df["indicator"], units, strict=True)
+                ],
                 12,
             )
         ]
@@ -549,7 +439,7 @@ def compare(
             for y in wanted
         ]
         blocks = by_year
-        if any(_need(lead, _num_cols(b)) > _console().width for b in by_year):
+        if any(terminal.need(lead, terminal.num_cols(b)) > terminal.console().width for b in by_year):
             blocks = [
                 [
                     (f"{names[0]} {y}", col(f"{names[0]} {y}")),
@@ -559,7 +449,7 @@ def compare(
                 for y in wanted
                 for n in names[1:]
             ]
-        _fitted(
+        terminal.fitted(
             f"情景比较 scenario comparison — {where}",
             lead,
             blocks,
@@ -631,7 +521,7 @@ def sensitivity(
     indices, folder = sensitivity_job(scenario, output, method, n, out, workers, scheduler, lang)
     key = next((c for c in ("ST", "mu_star") if c in indices.columns), None)
     shown = indices.sort_values(key, ascending=False, kind="stable") if key else indices
-    _table(
+    terminal.table(
         f"{method} — {output}",
         shown,
         {"input": str, **{c: (lambda v: f"{v:.3f}") for c in indices.columns[1:]}},
@@ -690,9 +580,9 @@ def _print_sweep(table, names: list[str]) -> None:
         key = tuple(pt[n] for n in names) if len(names) > 1 else pt[names[0]]
         head = " ".join(f"{n.rsplit('.', 1)[-1]}={pt[n]:g}" for n in names)
         blocks.append([(head, [cell(prob.loc[t, key]) for t in order])])
-    _fitted(
+    terminal.fitted(
         "P(met) 达成概率 over the sweep",
-        [_label_col("目标 target", order, min(_width(order), 30))],
+        [terminal.label_col("目标 target", order, min(terminal.width(order), 30))],
         blocks,
         "targets whose chance changes over the sweep first"
         + (" · ✓ met, ✗ missed at that point" if certain else ""),
@@ -763,14 +653,14 @@ def backtest(
         "model": [fmt(v, u, compact=True) for v, u in zip(table["model"], units, strict=True)],
     } | {c: [pct(v) for v in table[c]] for c in apes}
     heads = {"ape": "APE model"} | {c: c.replace("ape ", "APE ") for c in apes[1:]}
-    _fitted(
+    terminal.fitted(
         "回测 back-test: absolute percentage error (APE) of the model and the naive methods",
-        [_label_col("指标 variable", [label(v, "zh") for v in table["variable"]], 10)],
+        [terminal.label_col("指标 variable", [label(v, "zh") for v in table["variable"]], 10)],
         [[("base", cells["base"]), ("lead", cells["lead"])], [("observed", cells["observed"])]]
         + [[("model", cells["model"])]]
         + [[(heads[c], cells[c])] for c in apes],
     )
-    _table(
+    terminal.table(
         "MAPE by lead time · skill = 1 − MAPE model / MAPE naive (same observations; > 0: model better)",
         summary_display(summ),
         text=[],
@@ -823,7 +713,7 @@ def explain(
 
         df = df.assign(level=[f"{BY_NAME[v].zh} {BY_NAME[v].en}" if v in BY_NAME else v for v in df["level"]])
         pct = lambda v: f"{v:.1%}"  # noqa: E731
-        _table(
+        terminal.table(
             f"重构队列 reconstructed cohort (UNESCO UIS) — {prep.scenario.name}",
             df,
             {"level": str, "grades": str, "survival to last grade": pct, "coefficient of efficiency": pct}
@@ -848,7 +738,7 @@ def explain(
         )
     t.add_row("[b]sum 合计[/b]", f"[b]{fmt_margin(df['value'].sum(), u, compact=True)}[/b]")
     t.add_row("change 变化", fmt_margin(df.attrs["total"], u, compact=True))
-    _console().print(t)
+    terminal.console().print(t)
     residual = df.attrs["residual"]
     exact = abs(residual) <= 1e-6 * max(1.0, abs(df.attrs["total"]))
     typer.echo(
@@ -887,10 +777,10 @@ def allocate(
     index = {n: i for i, n in enumerate(r.names)}
     for frm, to, level, n in a.table(r.names, r.levels):
         t.add_row(frm, to, level, f"{n:,}", fmt(n * r.cost[index[frm], index[to]], "yuan", compact=True))
-    _console().print(t)
-    _fitted(
+    terminal.console().print(t)
+    terminal.fitted(
         "区县 divisions: teachers outside the band before → after (+ above, − short)",
-        [_label_col("区县 division", list(r.names), 6)],
+        [terminal.label_col("区县 division", list(r.names), 6)],
         [
             [
                 (
