@@ -116,7 +116,7 @@ def check_region(region: str, available: list[str]) -> list[str]:
     only_city = available == [CITY]
     raise UserError(
         f"no region {region!r} in this run"
-        + (" (the scenario has no regions: section)" if only_city else ""),
+        + (" (it models the city as one: no regions: section, or --engine des)" if only_city else ""),
         key="--region",
         hint=(f"did you mean {close[0]!r}? " if close else "") + "regions: " + ", ".join(available) + ", all",
     )
