@@ -601,3 +601,28 @@ def test_a_project_adds_school_places_and_costs_money_in_its_division(tmp_path):
     assert spent[t - 1] == pytest.approx(30e6) and spent[t] == pytest.approx(30e6)
     assert (res.results["Spending|Projects@蛟河市"][0] == 0).all()
     assert res.results["Spending|Projects"][0, t] == pytest.approx(30e6)
+
+
+@pytest.mark.parametrize(
+    "body, says",
+    [
+        # a child without teachers inherits levers that name them: the error says how to drop them
+        ("teachers: null\n", ["'teachers' is not a section", "write `levers: {}` there"]),
+        # a misspelt level in places.added is refused, not ignored
+        ("regions:\n  places:\n    added: {蛟河市: {primari: {2030: 100}}}\n", ["unknown level 'primari'"]),
+        # closing more places than a division has: the division, the year, what it had
+        (
+            "regions:\n  places:\n    added: {蛟河市: {primary: {2030: -99999999}}}\n",
+            ["closes more primary places in 蛟河市 than it has by 2030"],
+        ),
+    ],
+)
+def test_more_bad_regions_input_is_a_clear_error(tmp_path, body, says):
+    f = tmp_path / "case.yaml"
+    f.write_text(f"extends: {BASELINE}\nname: case\ntitle: {{zh: 例, en: Case}}\n{body}", encoding="utf-8")
+    r = runner.invoke(app, ["run", str(f), "--out", str(tmp_path / "runs")])
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output and "internal error" not in r.output
+    for text in says:
+        assert text in r.output, r.output
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

@@ -1057,7 +1057,14 @@ def _check_paths(loaded: Loaded) -> None:
             try:
                 value, kind = resolve(loaded.scenario, path)
             except ValueError as e:
-                raise ScenarioError(str(e), file=file, line=line, key=f"{block}.{path}") from None
+                hint = None
+                if "is not a section" in str(e) and Path(file) != Path(loaded.path):
+                    # inherited: the child left the section out (e.g. `teachers: null`)
+                    hint = (
+                        f"{Path(loaded.path).name} leaves out that section: write `{block}: {{}}` there "
+                        f"(or its own {block}), which replaces the parent's"
+                    )
+                raise ScenarioError(str(e), file=file, line=line, key=f"{block}.{path}", hint=hint) from None
             if block != "uncertainty" or entry.apply is not None:
                 continue
             if kind == "series":

@@ -90,6 +90,17 @@ class Places(Strict):
     # places added (or closed: negative) by building projects: division → level → {year: places}
     added: dict[str, dict[str, dict[int, float]]] = {}
 
+    @field_validator("added")
+    @classmethod
+    def _added_levels(cls, v):
+        for division, levels in v.items():
+            bad = [k for k in levels if k not in LEVEL_KEYS]
+            if bad:
+                raise InputError(
+                    f"{division}: unknown level {bad[0]!r}", hint="levels: " + ", ".join(LEVEL_KEYS)
+                )
+        return v
+
     @field_validator("utilisation")
     @classmethod
     def _levels(cls, v):

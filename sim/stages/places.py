@@ -183,6 +183,7 @@ def places_stage(cfg, ctx) -> dict[str, np.ndarray]:
     divisions are flagged.
     """
     from ..core.context import StudentFlows
+    from ..core.errors import ModelError
     from ..core.levels import LABEL
 
     p = cfg.places
@@ -202,7 +203,17 @@ def places_stage(cfg, ctx) -> dict[str, np.ndarray]:
                     if years[0] <= year <= years[-1]:
                         per_division[names.index(name), int(year - years[0])] += n
             added = np.tile(per_division, (rows // len(names), 1))
-        places = places_path(base_places(pupils[:, 0], p.utilisation[lv]), added)
+        base = base_places(pupils[:, 0], p.utilisation[lv])
+        low = base[:, None] + np.cumsum(added, axis=1)
+        if names is not None and (low < -1e-9 * np.maximum(base[:, None], 1.0)).any():
+            r, t = (int(i[0]) for i in np.nonzero(low < -1e-9 * np.maximum(base[:, None], 1.0)))
+            raise ModelError(
+                f"regions.places.added closes more {lv} places in {names[r % len(names)]} than it has "
+                f"by {int(years[t])} ({base[r]:,.0f} in {int(years[0])}, {low[r, t]:,.0f} left)",
+                hint="close no more places than a division has (its base-year places are its pupils ÷ "
+                "regions.places.utilisation)",
+            )
+        places = places_path(base, added)
         if lv in _PROJECT_PLACES and _PROJECT_PLACES[lv] in ctx.results:
             places = places + ctx.results[_PROJECT_PLACES[lv]]
         L = LABEL[lv]
