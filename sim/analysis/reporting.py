@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import tempfile
+from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
 
 import pandas as pd
 
 from ..core.catalogue import label
+from ..core.paths import data_dir
 from ..core.regions import SEP
 from ..report.page import ReportInput, build_page, cohort_html, explain_figures, titles
 from ..run.simulate import Prepared, RunResult, run, simulate
@@ -49,6 +52,12 @@ def summarised(prep: Prepared, options: dict | None = None) -> ReportInput:
     return _input(prep, summary, evaluate(s.targets, arrays, s.years))
 
 
+@lru_cache(maxsize=1)
+def division_shapes() -> dict:
+    """The divisions' boundaries (data/districts.geojson), read once, for the page's maps."""
+    return json.loads((data_dir() / "districts.geojson").read_text(encoding="utf-8"))
+
+
 def _input(prep: Prepared, summary, targets) -> ReportInput:
     files = [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in prep.loaded.chain]
     s = prep.scenario
@@ -67,6 +76,7 @@ def _input(prep: Prepared, summary, targets) -> ReportInput:
         files=files,
         draws=s.draws,
         regional=regional,
+        shapes=division_shapes() if len(regional) else None,
     )
 
 

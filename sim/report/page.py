@@ -11,17 +11,14 @@ JSON with ``</`` escaped, so nothing a scenario says can become markup or script
 from __future__ import annotations
 
 import html
-import json
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
 import pandas as pd
 
 from ..core.catalogue import unit
 from ..core.levels import LABEL, LABEL_ZH, TEACHER_LEVELS
 from ..core.levels import LEVELS as LEVEL_TABLE
-from ..core.paths import data_dir
 from . import figures as F
 
 UI = {
@@ -186,6 +183,8 @@ class ReportInput:
     draws: int
     # the divisions' summary: scenario, region, variable, year, q05 … q95, mean (empty: one city)
     regional: pd.DataFrame | None = None
+    # the divisions' boundaries (a GeoJSON FeatureCollection, data/districts.geojson) for the maps
+    shapes: dict | None = None
 
 
 def titles(runs: list[ReportInput], lang: str) -> dict[str, str]:
@@ -309,12 +308,6 @@ MAP_YEARS = (2025, 2035)
 DIVISION_SERIES = ("Enrolment|Primary", "Teachers|Gap")
 
 
-@lru_cache(maxsize=1)
-def division_shapes() -> dict:
-    """The divisions' boundaries (data/districts.geojson, drawn offline by ``figures.division_maps``)."""
-    return json.loads((data_dir() / "districts.geojson").read_text(encoding="utf-8"))
-
-
 def division_charts(runs: list[ReportInput], lang: str) -> list[tuple[str, object]]:
     """The divisions' figures, or none when no scenario has divisions. The maps show the first
     scenario with divisions (medians); the panels every scenario with divisions, each in its colour."""
@@ -326,7 +319,7 @@ def division_charts(runs: list[ReportInput], lang: str) -> list[tuple[str, objec
     names = titles(runs, lang)
     reg = pd.concat([r.regional for r in with_divisions], ignore_index=True)
     reg["scenario"] = reg["scenario"].astype(str).map(names).fillna(reg["scenario"].astype(str))
-    geo = division_shapes()
+    geo = first.shapes or {"features": []}  # no boundaries given: the panels, not the maps
     props = [f["properties"] for f in geo["features"]]
     have = set(map(str, pd.unique(reg["region"])))
     # the map's order (urban districts, then counties); a division the map lacks goes last
@@ -347,12 +340,12 @@ def division_charts(runs: list[ReportInput], lang: str) -> list[tuple[str, objec
     out: list[tuple[str, object]] = []
     variables = set(map(str, pd.unique(mine["variable"])))
     tag = f" — {names[first.name]}"
-    if "Teachers|Gap" in variables:
+    if "Teachers|Gap" in variables and geo["features"]:
         panels = {named("Teachers|Gap", y): values("Teachers|Gap", y) for y in map_years}
         fig = F.division_maps(panels, geo, "Teachers|Gap", lang, u["div_gap_map"] + tag, diverging=True)
         out.append((u["div_gap_map"], fig))
     util = "Places|Utilisation|Primary"
-    if util in variables:
+    if util in variables and geo["features"]:
         y = map_years[-1]
         fig = F.division_maps({named(util, y): values(util, y)}, geo, util, lang, u["div_util_map"] + tag)
         out.append((u["div_util_map"], fig))
