@@ -178,3 +178,19 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--virtual-time-budget=20000",
 )
+
+
+def chromium() -> str:
+    """The headless browser of the report tests: skipped where none is installed, but CI must have
+    one (.ci/run installs it)."""
+    import os
+    import shutil
+
+    import pytest
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have chromium (.ci/run installs it)")
+        pytest.skip("chromium is not installed")
+    return exe

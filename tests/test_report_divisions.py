@@ -9,8 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 from conftest import ROOT, write
-from helpers import CHROMIUM_FLAGS
-from test_report import chromium
+from helpers import CHROMIUM_FLAGS, chromium
 
 from sim.analysis.reporting import make_report, summarised
 from sim.report import figures as F
@@ -143,8 +142,6 @@ def test_the_page_holds_the_section(page):
 @pytest.mark.slow
 def test_the_maps_are_drawn_in_a_real_browser(page, tmp_path):
     exe = chromium()
-    if exe is None:
-        pytest.skip("chromium is not installed")
     flags = [
         exe,
         *CHROMIUM_FLAGS,

@@ -11,8 +11,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import CHROMIUM_FLAGS
-from test_report import chromium
+from helpers import CHROMIUM_FLAGS, chromium
 
 from sim.analysis.reporting import from_run, make_report
 from sim.report import figures as F
@@ -253,8 +252,6 @@ def test_fan_bands_have_a_legend_entry_and_say_both_edges():
 @pytest.mark.slow
 def test_the_answer_is_on_the_first_screen_in_a_real_browser(tmp_path, inputs):
     exe = chromium()
-    if exe is None:
-        pytest.skip("chromium is not installed")
     page = build_page(inputs, "zh", "test")
     probe = (
         "<script>document.querySelectorAll('.headline').forEach(function (e) {"

@@ -1,15 +1,13 @@
 """The what-if grid (sim/analysis/whatif.py) and its page section (sim/report/whatif.py)."""
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from helpers import CHROMIUM_FLAGS
+from helpers import CHROMIUM_FLAGS, chromium
 
 from sim.analysis.targets import evaluate
 from sim.analysis.whatif import MAX_LEVERS, MAX_RUNS, STATUSES, choose_levers, round_sig, whatif_grid
@@ -164,10 +162,6 @@ def test_a_title_cannot_end_the_script(small):
     assert "&lt;/script&gt;&lt;b&gt;x" in page  # escaped where it is shown
 
 
-def chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 def open_page(exe: str, page, tmp_path, fragment: str, n: int) -> tuple[str, str]:
     done = subprocess.run(
         [
@@ -187,10 +181,6 @@ def open_page(exe: str, page, tmp_path, fragment: str, n: int) -> tuple[str, str
 @pytest.mark.slow
 def test_sliders_redraw_in_a_real_browser(tmp_path, prep):
     exe = chromium()
-    if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must have chromium (.ci/run installs it)")
-        pytest.skip("chromium is not installed")
     from plotly.offline import get_plotlyjs  # as sim/report/page.py: render inlines it
 
     grid = whatif_grid(

@@ -123,16 +123,11 @@ def check_region(region: str, available: list[str]) -> list[str]:
 
 
 def region_names(prep: Prepared, options: dict | None = None) -> list[str]:
-    """The regions a run of the prepared scenario will have: the city, then its divisions (none
-    with the discrete-event engine, which models one city)."""
+    """The regions a run of the prepared scenario will have: the city, then its divisions."""
     from ..core.regions import CITY
+    from ..run.simulate import division_names
 
-    s = prep.scenario
-    if s.regions is None or (options or {}).get("engine", "aggregate") != "aggregate":
-        return [CITY]
-    from ..stages.regions import group_counts
-
-    return [CITY, *group_counts(prep.tables[s.regions.table])[0]]
+    return [CITY, *division_names(prep.scenario, prep.tables, options)]
 
 
 def division_targets(targets: list, results: dict) -> list:
@@ -727,8 +722,8 @@ def allocate_job(ref: str, year: int, objective: str | None = None) -> Allocatio
     import numpy as np
 
     from ..core.levels import LABEL, TEACHER_LEVELS
-    from ..core.paths import data_dir
     from ..run.simulate import prepare, simulate
+    from ..run.tables import division_shapes
     from ..stages.regions import route_costs
     from ..stages.teachers.allocation import allocate
 
@@ -756,7 +751,7 @@ def allocate_job(ref: str, year: int, objective: str | None = None) -> Allocatio
         ]
     )
     names = list(ctx.regions.names)
-    shapes = json.loads((data_dir() / "districts.geojson").read_text(encoding="utf-8"))
+    shapes = division_shapes()
     seat = {f["properties"]["name"]: f["properties"]["cp"] for f in shapes["features"]}
     missing = [n for n in names if n not in seat]
     if missing and objective == "cost":

@@ -6,27 +6,21 @@
 from __future__ import annotations
 
 import hashlib
-import html
-import json
 import tempfile
-from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
 
-import pandas as pd
-
-from ..core.catalogue import label
-from ..core.paths import data_dir
 from ..core.regions import SEP
 from ..report.page import ReportInput, build_page, cohort_html, explain_figures, titles
 from ..run.simulate import Prepared, RunResult, run, simulate
 from ..run.stream import read_columns, stream_draws, summarise, summary_of
+from ..run.tables import division_shapes
 from ..run.write import with_region
-from .backtest import base_years, run_backtest, summary_display
+from .backtest import base_years, run_backtest
 from .cohort import cohort_table
 from .explain import PART_LABELS, for_report
 from .targets import evaluate
-from .trust import ESTIMATES, TEXT, drivers
+from .trust import ESTIMATES, trust_html
 
 
 def from_run(res: RunResult) -> ReportInput:
@@ -52,12 +46,6 @@ def summarised(prep: Prepared, options: dict | None = None) -> ReportInput:
     return _input(prep, summary, evaluate(s.targets, arrays, s.years))
 
 
-@lru_cache(maxsize=1)
-def division_shapes() -> dict:
-    """The divisions' boundaries (data/districts.geojson), read once, for the page's maps."""
-    return json.loads((data_dir() / "districts.geojson").read_text(encoding="utf-8"))
-
-
 def _input(prep: Prepared, summary, targets) -> ReportInput:
     files = [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in prep.loaded.chain]
     s = prep.scenario
@@ -81,54 +69,6 @@ def _input(prep: Prepared, summary, targets) -> ReportInput:
 
 
 # the back-test summary's columns in Chinese (the page is read in Chinese)
-BACKTEST_ZH = {
-    "lead": "预测年限",
-    "n": "观测数",
-    "MAPE model": "MAPE 模型",
-    "MAPE no-change": "MAPE 不变法",
-    "MAPE cohort-ratio": "MAPE 队列比法",
-    "skill vs no-change": "技能分（对不变法）",
-    "skill vs cohort-ratio": "技能分（对队列比法）",
-    "inside 50 %": "50%区间覆盖率",
-    "inside 90 %": "90%区间覆盖率",
-    "width 50 %": "50%区间宽度",
-    "width 90 %": "90%区间宽度",
-}
-
-
-def trust_section(prep: Prepared, summ: pd.DataFrame, lang: str = "zh") -> str:
-    """The annex's trust section (escaped HTML): the back-test's summary ``summ`` with headers in
-    ``lang``, the estimated inputs, the drivers of the spread (input paths as code)."""
-    t = TEXT[lang]
-    esc = html.escape
-    table = summary_display(summ)
-    if lang == "zh":
-        table = table.rename(columns=BACKTEST_ZH)
-        table.iloc[:, 0] = table.iloc[:, 0].replace({"all": "全部"})
-    parts = [
-        f"<h2>{esc(t['title'])}</h2>",
-        f"<p>{esc(t['backtest'])}</p>",
-        table.to_html(index=False, classes="meta", na_rep=""),
-    ]
-    items = "".join(f"<li>{esc(zh if lang == 'zh' else en)}</li>" for zh, en in ESTIMATES)
-    parts.append(f"<p>{esc(t['estimates'])}</p><ul>{items}</ul>")
-    parts.append(f"<p>{esc(t['drivers'])}</p>")
-    d = drivers(prep) if prep.scenario.uncertainty else pd.DataFrame()
-    if d.empty:  # nothing uncertain, or none of the key results inside the horizon
-        parts.append(f"<p>{esc(t['none'])}</p>")
-    else:
-        d = d.set_index("result").T
-        d.columns = [f"{label(c.rsplit(' ', 1)[0], lang)} {c.rsplit(' ', 1)[1]}" for c in d.columns]
-        shares = d.map(lambda v: f"{v:.0%}")
-        rows = "".join(
-            f"<tr><td><code>{esc(str(i))}</code></td>" + "".join(f"<td>{esc(x)}</td>" for x in r) + "</tr>"
-            for i, r in zip(shares.index, shares.to_numpy(), strict=True)
-        )
-        head = f"<th>{esc(t['input'])}</th>" + "".join(f"<th>{esc(c)}</th>" for c in d.columns)
-        parts.append(f'<table class="meta"><tr>{head}</tr>{rows}</table>')
-    return "".join(parts)
-
-
 def make_report(
     preps: list[Prepared], lang: str = "zh", options: dict | None = None, whatif_html: str = ""
 ) -> str:
@@ -150,7 +90,7 @@ def make_report(
         extra=explain_figures(
             decompositions, lang, PART_LABELS.get(lang), titles(inputs, lang)[inputs[0].name]
         ),
-        tables_html=trust_section(first, summ, lang) + cohort_html(cohort_table(one), lang),
+        tables_html=trust_html(first, lang, summ) + cohort_html(cohort_table(one), lang),
         whatif_html=whatif_html,
         estimates=[zh if lang == "zh" else en for zh, en in ESTIMATES],
         backtest=summ,

@@ -103,15 +103,36 @@ def drivers(prep: Prepared, results=KEY_RESULTS, draws: int = 200) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def trust_html(prep: Prepared, lang: str = "zh") -> str:
-    """The report's section: back-test table, estimated inputs, drivers of the spread (escaped HTML)."""
+BACKTEST_ZH = {
+    "lead": "预测年限",
+    "n": "观测数",
+    "MAPE model": "MAPE 模型",
+    "MAPE no-change": "MAPE 不变法",
+    "MAPE cohort-ratio": "MAPE 队列比法",
+    "skill vs no-change": "技能分（对不变法）",
+    "skill vs cohort-ratio": "技能分（对队列比法）",
+    "inside 50 %": "50%区间覆盖率",
+    "inside 90 %": "90%区间覆盖率",
+    "width 50 %": "50%区间宽度",
+    "width 90 %": "90%区间宽度",
+}
+
+
+def trust_html(prep: Prepared, lang: str = "zh", summ: pd.DataFrame | None = None) -> str:
+    """The report's section (escaped HTML): the back-test's summary (``summ``, or run here) with
+    headers in ``lang``, the estimated inputs, the drivers of the spread (input paths as code)."""
     t = TEXT[lang]
     esc = html.escape
-    _, summ = run_backtest(base_years())
+    if summ is None:
+        _, summ = run_backtest(base_years())
+    table = summary_display(summ)
+    if lang == "zh":
+        table = table.rename(columns=BACKTEST_ZH)
+        table.iloc[:, 0] = table.iloc[:, 0].replace({"all": "全部"})
     parts = [
         f"<h2>{esc(t['title'])}</h2>",
         f"<p>{esc(t['backtest'])}</p>",
-        summary_display(summ).to_html(index=False, classes="meta", na_rep=""),
+        table.to_html(index=False, classes="meta", na_rep=""),
     ]
     items = "".join(f"<li>{esc(zh if lang == 'zh' else en)}</li>" for zh, en in ESTIMATES)
     parts.append(f"<p>{esc(t['estimates'])}</p><ul>{items}</ul>")
@@ -122,6 +143,11 @@ def trust_html(prep: Prepared, lang: str = "zh") -> str:
     else:
         d = d.set_index("result").T
         d.columns = [f"{label(c.rsplit(' ', 1)[0], lang)} {c.rsplit(' ', 1)[1]}" for c in d.columns]
-        d.index.name = t["input"]
-        parts.append(d.reset_index().to_html(index=False, classes="meta", float_format=lambda v: f"{v:.0%}"))
+        shares = d.map(lambda v: f"{v:.0%}")
+        rows = "".join(
+            f"<tr><td><code>{esc(str(i))}</code></td>" + "".join(f"<td>{esc(x)}</td>" for x in r) + "</tr>"
+            for i, r in zip(shares.index, shares.to_numpy(), strict=True)
+        )
+        head = f"<th>{esc(t['input'])}</th>" + "".join(f"<th>{esc(c)}</th>" for c in d.columns)
+        parts.append(f'<table class="meta"><tr>{head}</tr>{rows}</table>')
     return "".join(parts)

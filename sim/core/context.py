@@ -78,6 +78,19 @@ class TeacherSupply:
     redeployment_cost: np.ndarray | None = None  # (D, T)
 
 
+def share_within_draw(weights: np.ndarray, R: int) -> np.ndarray:
+    """Per-row weights (D·R, …), rows draw-major, → each row's share of its draw's total (0 where
+    the total is 0).
+
+    >>> share_within_draw(np.array([1.0, 3.0, 0.0, 0.0]), 2).tolist()
+    [0.25, 0.75, 0.0, 0.0]
+    """
+    w = np.asarray(weights, dtype=float)
+    w = w.reshape((-1, R) + w.shape[1:])
+    total = w.sum(axis=1, keepdims=True)
+    return np.divide(w, total, out=np.zeros_like(w), where=total > 0).reshape(np.shape(weights))
+
+
 # ====================================================================== the context
 @dataclass
 class StageContext:
@@ -112,10 +125,7 @@ class StageContext:
         shared among divisions; 1.0 without divisions (the city takes it all)."""
         if self.regions is None:
             return 1.0
-        w = np.asarray(weights, dtype=float)
-        w = w.reshape((-1, self.R) + w.shape[1:])
-        total = w.sum(axis=1, keepdims=True)
-        return np.divide(w, total, out=np.zeros_like(w), where=total > 0).reshape(weights.shape)
+        return share_within_draw(weights, self.R)
 
     # ------------------------------------------------------------ typed outputs
     def put(self, output: Any) -> None:

@@ -342,6 +342,22 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+def _panels_layout(fig, title: str, height: int):
+    """The layout of a grid of panels: the legend above it, panel titles a size smaller."""
+    fig.update_layout(
+        title=title,
+        height=height,
+        template="plotly_white",
+        hovermode="x unified",
+        legend=dict(orientation="h", yref="container", y=0.995, yanchor="top", x=0, font=dict(size=12)),
+        margin=dict(l=60, r=20, t=90, b=30),
+        font=FONT,
+    )
+    fig.update_xaxes(dtick=5)
+    fig.update_annotations(font_size=13)
+    return fig
+
+
 def _layout(fig, title: str, lang: str, ytitle: str = "", rate=False, height=420, tick=None):
     fig.update_layout(
         title=title,
@@ -580,18 +596,7 @@ def panels(
             _fit_rate_axis(fig, r, c, list(part["q05"]) + list(part["q95"]) + [float(x) for x in tv])
     _band_legend(fig, lang)
     _target_legend(fig, lang)
-    fig.update_layout(
-        title=title,
-        height=row_height * rows + 90,
-        template="plotly_white",
-        hovermode="x unified",
-        legend=dict(orientation="h", yref="container", y=0.995, yanchor="top", x=0, font=dict(size=12)),
-        margin=dict(l=60, r=20, t=90, b=30),
-        font=FONT,
-    )
-    fig.update_xaxes(dtick=5)
-    fig.update_annotations(font_size=13)
-    return fig
+    return _panels_layout(fig, title, row_height * rows + 90)
 
 
 def versus(
@@ -706,18 +711,7 @@ def versus(
     )
     _band_legend(fig, lang)
     fig.update_yaxes(tickformat=sc.tick)
-    fig.update_layout(
-        title=title,
-        height=row_height * rows + 90,
-        template="plotly_white",
-        hovermode="x unified",
-        legend=dict(orientation="h", yref="container", y=0.995, yanchor="top", x=0, font=dict(size=12)),
-        margin=dict(l=60, r=20, t=90, b=30),
-        font=FONT,
-    )
-    fig.update_xaxes(dtick=5)
-    fig.update_annotations(font_size=13)
-    return fig
+    return _panels_layout(fig, title, row_height * rows + 90)
 
 
 def scorecard(targets: pd.DataFrame, lang: str, title: str) -> go.Figure:

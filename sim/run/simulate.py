@@ -19,11 +19,10 @@ import numpy as np
 from ..core.context import StageContext
 from ..core.errors import ModelError, ScenarioError
 from ..core.regions import CITY, key, of_region, regions_of
-from ..core.regions import key as region_key
 from ..schema.load import Loaded, load
 from ..schema.scenario import MAX_DRAWS, Scenario
 from ..stages import STAGES, can_vary, variable_paths
-from ..stages.regions import KEY_REGIONAL, divisions, fold
+from ..stages.regions import KEY_REGIONAL, divisions, fold, group_counts
 from .executors import auto_chunk, chunks, map_chunks, share, worker_count
 from .sampling import sample
 from .tables import read_tables
@@ -183,7 +182,7 @@ def simulate(
         keep = ctx.regional if scenario.draws == 1 else [v for v in KEY_REGIONAL if v in ctx.regional]
         for v in keep:
             for r, name in enumerate(ctx.regions.names):
-                ctx.results[region_key(v, name)] = ctx.regional[v][:, r]
+                ctx.results[key(v, name)] = ctx.regional[v][:, r]
     unread = sorted(set(ctx.perturb) - ctx.consumed)
     if unread:  # check_variable_paths refuses these up front: reaching here is a bug in STAGES.varies
         raise RuntimeError(f"uncertain input {unread[0]!r} was drawn but no stage read it")
@@ -207,7 +206,7 @@ def _finite(stage: str, name: str, v: np.ndarray, ctx: StageContext) -> None:
 def run_divisions(scenario: Scenario, tables: dict, ctx: StageContext):
     """The scenario's divisions (``sim/stages/regions.py``); None, with a warning, for the
     discrete-event engine, which follows the city's teachers one by one and models one city."""
-    if ctx.options.get("engine", "aggregate") != "aggregate":
+    if not models_divisions(scenario, ctx.options):
         ctx.warnings.append(
             "the discrete-event engine models one city: the scenario's divisions (regions:) are left "
             "out of this run"
@@ -226,12 +225,22 @@ def _chunk_job(payload: tuple[Scenario, dict, dict], draw_index: np.ndarray) -> 
     return simulate(scenario, tables, draw_index, options).results
 
 
+def models_divisions(scenario: Scenario, options: dict | None = None) -> bool:
+    """Whether a run has divisions: a ``regions:`` section and the aggregate engine (the
+    discrete-event engine follows the city's teachers one by one and models one city)."""
+    return scenario.regions is not None and (options or {}).get("engine", "aggregate") == "aggregate"
+
+
+def division_names(scenario: Scenario, tables: dict, options: dict | None = None) -> list[str]:
+    """The divisions a run of the scenario models, in order (none when it models one city)."""
+    if not models_divisions(scenario, options):
+        return []
+    return group_counts(tables[scenario.regions.table])[0]
+
+
 def rows_per_draw(scenario: Scenario, tables: dict, options: dict | None = None) -> int:
-    """Model rows a draw takes: its divisions (1 without regions, or with the discrete-event engine)."""
-    if scenario.regions is None or (options or {}).get("engine", "aggregate") != "aggregate":
-        return 1
-    kinds = tables[scenario.regions.table]["kind"].to_numpy()
-    return int(sum(1 for k in kinds if k != "zone"))
+    """Model rows a draw takes: one per division (1 for a city modelled as one)."""
+    return max(1, len(division_names(scenario, tables, options)))
 
 
 def chunk_size_for(

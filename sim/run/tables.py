@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import csv
 import difflib
+import json
 import math
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -379,3 +381,10 @@ def _comment_lines(path: Path) -> int:
             else:
                 break
     return n
+
+
+@lru_cache(maxsize=1)
+def division_shapes() -> dict:
+    """The divisions' boundaries and seats (data/districts.geojson, a FeatureCollection whose
+    features carry ``name``, ``en`` and ``cp``, the seat's longitude and latitude), read once."""
+    return json.loads((data_dir() / "districts.geojson").read_text(encoding="utf-8"))

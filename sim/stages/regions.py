@@ -32,13 +32,14 @@ is published):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-CITY = "吉林市"
-CITY_EN = "Jilin City"
+from ..core.context import share_within_draw
+from ..core.levels import LABEL, MONEY_LEVELS
+
 # census age groups of the division table: (first age, last age) → its share column(s)
 AGE_GROUPS: tuple[tuple[int, int], ...] = ((0, 4), (5, 9), (10, 14), (15, 19), (20, 64), (65, 100))
 # the three development zones are census units but not divisions: 经开区 and 高新区 lie within the
@@ -58,7 +59,6 @@ class Divisions:
     urban_people: np.ndarray  # (R,) people in towns (census urban share × people)
     pull: np.ndarray | None = None  # (1|D, T) share of a county's people moving to the districts a year
     settings: Any = None  # the Regions section
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def R(self) -> int:
@@ -155,27 +155,9 @@ def divisions(settings, table, city_base: np.ndarray) -> Divisions:
     return Divisions(names, en, is_urban, persons, urban_people, settings=settings)
 
 
-def rows(values: np.ndarray, R: int) -> np.ndarray:
-    """Per-draw values (D, ...) → per-row (D·R, ...): each draw's value for each of its divisions."""
-    return np.repeat(values, R, axis=0)
-
-
-def by_division(values: np.ndarray, R: int) -> np.ndarray:
-    """Per-row (D·R, ...) → (D, R, ...)."""
-    return values.reshape((-1, R) + values.shape[1:])
-
-
 def tile(per_division: np.ndarray, D: int) -> np.ndarray:
     """A value for each division (R, ...) → per-row (D·R, ...)."""
     return np.tile(per_division, (D,) + (1,) * (per_division.ndim - 1))
-
-
-def shares_within_draw(weights: np.ndarray, R: int) -> np.ndarray:
-    """Per-row weights (D·R, ...) → each row's share of its draw's total (0 where the total is 0)."""
-    w = by_division(weights, R)
-    total = w.sum(axis=1, keepdims=True)
-    out = np.divide(w, total, out=np.zeros_like(w), where=total > 0)
-    return out.reshape(weights.shape)
 
 
 def tegang_weights(div: Divisions, rural_need: np.ndarray) -> np.ndarray:
@@ -190,7 +172,7 @@ def tegang_weights(div: Divisions, rural_need: np.ndarray) -> np.ndarray:
     if rule.rule == "priority":
         chosen = np.array([n in rule.priority for n in div.names], dtype=float)
         need = need * tile(chosen, rural_need.shape[0] // R)[:, None]
-    return shares_within_draw(need, R)
+    return share_within_draw(need, R)
 
 
 # ====================================================================== the city from its divisions
@@ -221,7 +203,7 @@ KEY_REGIONAL = (
     "Spending|Total",
 )
 
-LEVEL_LABELS = ("Preschool", "Primary", "Junior", "Senior general", "Secondary vocational")
+LEVEL_LABELS = tuple(LABEL[lv] for lv in MONEY_LEVELS)  # the levels the money stage reports
 
 
 def _ratio(num: str, den: str | tuple[str, ...]) -> tuple:
